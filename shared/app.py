@@ -1,0 +1,151 @@
+"""The one app factory used by all five services.
+
+``create_app(service, routers=..., lifespan=...)`` gives every service the same: ``/health`` (liveness),
+``/ready`` (readiness: runs the dependency checks registered in ``app.state.readiness``), ``/metrics``,
+the error format, CORS from settings, the request-id / body-limit / metrics middleware and orjson
+responses. A service's own ``lifespan`` builds its dependencies (DB engine, Redis, catalog…), registers
+readiness checks and may add more startup state; the factory wraps it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+
+from shared.errors import error_response, install_error_handlers
+from shared.http import ORJSONResponse
+from shared.logging import configure_logging
+from shared.metrics import SERVICE_INFO, metrics_endpoint
+from shared.middleware import RequestContextMiddleware
+from shared.settings import Settings, get_settings
+
+ReadinessCheck = Callable[[], Awaitable[Any]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+READINESS_TIMEOUT_S = 2.0
+
+
+def _operation_id(route: APIRoute) -> str:
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def get_app_settings(request: Request) -> Settings:
+    """Dependency: the settings the app was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def _run_check(name: str, check: ReadinessCheck) -> tuple[str, str | None]:
+    try:
+        await asyncio.wait_for(check(), timeout=READINESS_TIMEOUT_S)
+        return name, None
+    except TimeoutError:
+        return name, f"no answer within {READINESS_TIMEOUT_S:g}s"
+    except Exception as exc:  # noqa: BLE001 - readiness reports any failure
+        return name, f"{type(exc).__name__}: {exc}"[:300]
+
+
+def create_app(
+    service: str,
+    *,
+    routers: Sequence[APIRouter] = (),
+    settings: Settings | None = None,
+    lifespan: Lifespan | None = None,
+    title: str | None = None,
+    description: str = "",
+) -> FastAPI:
+    """Build a service app. ``service`` is the public service name (e.g. ``alchemical-core``)."""
+    cfg = settings or get_settings()
+
+    @asynccontextmanager
+    async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(service, cfg.log_level, cfg.log_json)
+        SERVICE_INFO.labels(service, cfg.version, cfg.env).set(1)
+        app.state.started_monotonic = time.monotonic()
+        if lifespan is None:
+            yield
+        else:
+            async with lifespan(app):
+                yield
+
+    app = FastAPI(
+        title=title or f"alchm.kitchen {service}",
+        description=description,
+        version=cfg.version,
+        lifespan=_lifespan,
+        default_response_class=ORJSONResponse,
+        docs_url="/docs" if cfg.show_docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if cfg.show_docs else None,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = cfg
+    app.state.service = service
+    app.state.readiness = {}
+    app.state.started_monotonic = time.monotonic()
+
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["ops"], summary="Liveness: 200 while the process serves")
+    async def health() -> ORJSONResponse:
+        return ORJSONResponse(
+            {
+                "status": "ok",
+                "service": service,
+                "version": cfg.version,
+                "uptime_s": round(time.monotonic() - app.state.started_monotonic, 3),
+            }
+        )
+
+    @app.get("/ready", tags=["ops"], summary="Readiness: 200 only when every dependency answers")
+    async def ready() -> ORJSONResponse:
+        checks: dict[str, ReadinessCheck] = app.state.readiness
+        results = await asyncio.gather(*(_run_check(n, c) for n, c in checks.items()))
+        failed = [{"dependency": n, "reason": r} for n, r in results if r is not None]
+        status_map = {n: ("ok" if r is None else "failed") for n, r in results}
+        if failed:
+            resp = error_response(
+                503,
+                "DEPENDENCY_UNAVAILABLE",
+                "not ready: " + ", ".join(f["dependency"] for f in failed),
+                failed,
+            )
+            return resp
+        return ORJSONResponse({"status": "ready", "service": service, "checks": status_map})
+
+    app.add_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
+
+    for router in routers:
+        app.include_router(router)
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=cfg.cors_origins,
+        allow_credentials="*" not in cfg.cors_origins,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=[
+            "X-Request-ID",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+            "Retry-After",
+        ],
+        max_age=600,
+    )
+    app.add_middleware(
+        RequestContextMiddleware,
+        service=service,
+        max_body_bytes=cfg.max_body_bytes,
+        access_log=cfg.access_log,
+    )
+    return app
