@@ -158,6 +158,11 @@ class RequestContextMiddleware:
                 route = "unmatched" if status_holder[0] == 404 else path if path in UNMEASURED else "other"
             if route not in UNMEASURED:
                 self._observe(scope["method"], route, status_holder[0], elapsed)
+                app = scope.get("app")
+                recorder = getattr(getattr(app, "state", None), "usage_recorder", None)
+                if recorder is not None:
+                    # Must be synchronous and non-blocking (append to a bounded buffer).
+                    recorder.record(scope, scope["method"], route, status_holder[0], elapsed)
             if self.access_log or status_holder[0] >= 500:
                 log.log(
                     logging.WARNING if status_holder[0] >= 500 else logging.INFO,
