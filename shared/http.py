@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from starlette.responses import JSONResponse
 
-_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_DATACLASS
+_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_DATACLASS | orjson.OPT_UTC_Z
 
 
 def _default(obj: Any) -> Any:
