@@ -15,9 +15,18 @@ import statistics
 from harness import compare, header, machine_load, report, service_behind_nginx
 
 CASES = [
-    ("POST /calculate/elemental", "POST", "/calculate/elemental", {"ingredients": ["tomato", "basil", "mozzarella"]}),
-    ("POST /calculate/thermodynamics", "POST", "/calculate/thermodynamics",
-     {"Fire": 0.3, "Water": 0.2, "Earth": 0.3, "Air": 0.2}),
+    (
+        "POST /calculate/elemental",
+        "POST",
+        "/calculate/elemental",
+        {"ingredients": ["tomato", "basil", "mozzarella"]},
+    ),
+    (
+        "POST /calculate/thermodynamics",
+        "POST",
+        "/calculate/thermodynamics",
+        {"Fire": 0.3, "Water": 0.2, "Earth": 0.3, "Air": 0.2},
+    ),
     ("GET /planetary/current-hour", "GET", "/planetary/current-hour", None),
     ("POST /alchemize", "POST", "/alchemize", {}),
 ]
@@ -42,7 +51,9 @@ def main() -> None:
             print(line)
         rate = 0.5 * statistics.median(r.rps for r in saturated["health"])
         paced = compare(gateway, CASES, runs=args.runs, seconds=args.seconds, rate=rate)
-        print(f"\n-- latency at a paced {rate:.0f} req/s (50 % of /health's saturated rate); target p99 ≤ 25 ms")
+        print(
+            f"\n-- latency at a paced {rate:.0f} req/s (50 % of /health's saturated rate); target p99 ≤ 25 ms"
+        )
         for line in report(paced):
             print(line)
     print(f"\n   busiest processes after: {machine_load()}")

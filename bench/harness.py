@@ -80,13 +80,26 @@ def parse_wrk(out: str) -> WrkResult:
 
     errors = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return WrkResult(rps, parse(lat.get("50", "nan")), parse(lat.get("99", "nan")), errors,
-                     int(non2xx.group(1)) if non2xx else 0)
+    return WrkResult(
+        rps,
+        parse(lat.get("50", "nan")),
+        parse(lat.get("99", "nan")),
+        errors,
+        int(non2xx.group(1)) if non2xx else 0,
+    )
 
 
-def wrk(url: str, *, seconds: int = 8, connections: int = 64, threads: int = 2, method: str = "GET",
-        body: Mapping[str, object] | str | None = None, headers: Mapping[str, str] | None = None,
-        rate: float | None = None) -> WrkResult:
+def wrk(
+    url: str,
+    *,
+    seconds: int = 8,
+    connections: int = 64,
+    threads: int = 2,
+    method: str = "GET",
+    body: Mapping[str, object] | str | None = None,
+    headers: Mapping[str, str] | None = None,
+    rate: float | None = None,
+) -> WrkResult:
     """One wrk run. With ``rate`` (req/s in total) each connection waits connections/rate s between requests
     (wrk's ``delay()`` hook): a paced load below saturation, for honest p99 figures."""
     binary = shutil.which("wrk")
@@ -131,19 +144,35 @@ def machine_load() -> str:
     return " | ".join(line.strip() for line in out.splitlines()[1:4])
 
 
-def compare(base_url: str, cases: Sequence[tuple[str, str, str, object]], *, runs: int = 3, seconds: int = 8,
-            connections: int = 64, rate: float | None = None,
-            headers: Mapping[str, str] | None = None) -> dict[str, list[WrkResult]]:
+def compare(
+    base_url: str,
+    cases: Sequence[tuple[str, str, str, object]],
+    *,
+    runs: int = 3,
+    seconds: int = 8,
+    connections: int = 64,
+    rate: float | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> dict[str, list[WrkResult]]:
     """Interleave ``/health`` and each case ``(label, method, path, body)`` for ``runs`` rounds."""
     results: dict[str, list[WrkResult]] = {"health": []}
     for label, *_ in cases:
         results[label] = []
     for _ in range(runs):
-        results["health"].append(wrk(base_url + "/health", seconds=seconds, connections=connections, rate=rate))
+        results["health"].append(
+            wrk(base_url + "/health", seconds=seconds, connections=connections, rate=rate)
+        )
         for label, method, path, body in cases:
             results[label].append(
-                wrk(base_url + path, seconds=seconds, connections=connections, method=method,
-                    body=body, rate=rate, headers=headers)  # type: ignore[arg-type]
+                wrk(
+                    base_url + path,
+                    seconds=seconds,
+                    connections=connections,
+                    method=method,
+                    body=body,
+                    rate=rate,
+                    headers=headers,
+                )  # type: ignore[arg-type]
             )
     return results
 
@@ -159,7 +188,11 @@ def report(results: Mapping[str, list[WrkResult]], targets: Mapping[str, float] 
         errs = sum(r.errors + r.non_2xx for r in runs)
         ratio = rps / health if health else float("nan")
         target = (targets or {}).get(label)
-        verdict = "" if target is None else ("  (target ≥ {:.0%}: {})".format(target, "met" if ratio >= target else "MISSED"))
+        verdict = (
+            ""
+            if target is None
+            else ("  (target ≥ {:.0%}: {})".format(target, "met" if ratio >= target else "MISSED"))
+        )
         lines.append(f"{label:34} {rps:9.0f} {ratio:7.1%} {p50:8.2f} {p99:8.2f} {errs:7d}{verdict}")
     return lines
 

@@ -46,7 +46,9 @@ SERVICES: dict[str, ServiceEntry] = {
 ALIASES = {"core": "alchemical-core", "kitchen": "kitchen-intelligence", "ws": "realtime", "runes": "rune"}
 
 #: name → (configure subparser, run) for command groups contributed by other modules.
-COMMAND_GROUPS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+COMMAND_GROUPS: dict[
+    str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+] = {}
 
 
 def raise_fd_limit(target: int = 65536) -> int:

@@ -92,9 +92,7 @@ _STATUS_CODES = {
 }
 
 
-def error_body(
-    code: str, message: str, details: Sequence[Mapping[str, Any]] | None = None
-) -> dict[str, Any]:
+def error_body(code: str, message: str, details: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"error": code, "message": message}
     if details:
         body["details"] = list(details)
@@ -112,13 +110,22 @@ def error_response(
     return ORJSONResponse(error_body(code, message, details), status_code=status, headers=dict(headers or {}))
 
 
+_UNION_TAGS = frozenset(
+    {"str", "int", "float", "bool", "list", "dict", "none", "union", "tagged-union", "json-or-python"}
+)
+
+
 def _field_path(loc: Sequence[Any]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
         parts = parts[1:] if len(parts) > 1 else parts
     # pydantic adds the union member / function name to the location (e.g. "function-after[...]");
     # keep the field names and indices a client can act on.
-    cleaned = [p for p in parts if "[" not in p and not p.startswith("function-")]
+    cleaned = [
+        p
+        for p in parts
+        if "[" not in p and not p.startswith(("function-", "constrained-")) and p not in _UNION_TAGS
+    ]
     return ".".join(cleaned) or "body"
 
 
@@ -152,7 +159,10 @@ async def _validation_handler(_: Request, exc: Exception) -> ORJSONResponse:
         detail = next(e for e in errors if e.get("type") == "json_invalid")
         reason = str(detail.get("ctx", {}).get("error", "malformed JSON"))
         return error_response(
-            400, "INVALID_JSON", f"request body is not valid JSON: {reason}", [{"field": "body", "reason": reason}]
+            400,
+            "INVALID_JSON",
+            f"request body is not valid JSON: {reason}",
+            [{"field": "body", "reason": reason}],
         )
     details = validation_details(errors)
     first = details[0] if details else {"field": "body", "reason": "invalid"}

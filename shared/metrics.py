@@ -47,9 +47,7 @@ DEPENDENCY_FAILURES = Counter(
     "Failures talking to a dependency (redis, database, upstream service)",
     ["service", "dependency", "operation"],
 )
-CACHE_EVENTS = Counter(
-    "alchm_cache_events_total", "Cache hits and misses by cache name", ["cache", "result"]
-)
+CACHE_EVENTS = Counter("alchm_cache_events_total", "Cache hits and misses by cache name", ["cache", "result"])
 SERVICE_INFO = Gauge(
     "alchm_service_info", "Static service information", ["service", "version", "env"], multiprocess_mode="max"
 )
@@ -59,10 +57,27 @@ def metrics_payload() -> bytes:
     """The exposition text: all workers' metrics when multiprocess mode is on, else this process's."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        _mp.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        _mp.MultiProcessCollector(registry)
         return generate_latest(registry)
     return generate_latest()
 
 
 async def metrics_endpoint(_: Request) -> Response:
     return Response(metrics_payload(), media_type=CONTENT_TYPE_LATEST)
+
+
+# --- identity and rate limiting (shared.auth, shared.ratelimit) ------------------------------------------
+AUTH_EVENTS = Counter(
+    "alchm_auth_events_total",
+    "Authentication outcomes (register, login, refresh, logout) by result",
+    ["service", "event", "result"],
+)
+RATELIMIT_REJECTED = Counter(
+    "alchm_ratelimit_rejected_total", "Requests refused with 429, by rate-limit rule", ["service", "rule"]
+)
+RATELIMIT_LOCAL_FALLBACK = Gauge(
+    "alchm_ratelimit_local_fallback",
+    "1 while rate limits are enforced in local memory because Redis is unreachable",
+    ["service"],
+    multiprocess_mode="max",
+)

@@ -171,6 +171,10 @@ class RequestContextMiddleware:
                     path,
                     status_holder[0],
                     elapsed * 1000,
-                    extra={"status": status_holder[0], "route": route, "latency_ms": round(elapsed * 1000, 2)},
+                    extra={
+                        "status": status_holder[0],
+                        "route": route,
+                        "latency_ms": round(elapsed * 1000, 2),
+                    },
                 )
             request_id_var.reset(token)

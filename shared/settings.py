@@ -159,6 +159,7 @@ def get_settings() -> Settings:
     settings = Settings()
     if settings.jwt_secret_generated:
         log.warning(
-            "no ALCHM_JWT_SECRET set: generated a random development secret; tokens will not survive a restart"
+            "no ALCHM_JWT_SECRET set: generated a random development secret; "
+            "tokens will not survive a restart"
         )
     return settings

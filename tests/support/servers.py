@@ -60,7 +60,9 @@ def find_binary(name: str, extra_globs: Sequence[str] = ()) -> str | None:
     return None
 
 
-def _stop_process(proc: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+def _stop_process(
+    proc: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM, timeout: float = 10
+) -> None:
     if proc is None or proc.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):
@@ -101,12 +103,14 @@ class PostgresServer:
             pw = pwd.getpwnam("postgres")
             os.chown(self.root, pw.pw_uid, pw.pw_gid)
         subprocess.run(
-            self._as_owner([initdb, "-D", str(data), "-U", self.user, "-A", "trust", "-E", "UTF8", "--no-sync"]),
+            self._as_owner(
+                [initdb, "-D", str(data), "-U", self.user, "-A", "trust", "-E", "UTF8", "--no-sync"]
+            ),
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        log = open(self.root / "postgres.log", "ab")  # noqa: SIM115 - closed with the process
+        log = open(self.root / "postgres.log", "ab")
         self.proc = subprocess.Popen(
             self._as_owner(
                 [
@@ -147,10 +151,25 @@ class PostgresServer:
             time.sleep(0.1)
         raise TimeoutError("postgres did not become ready")
 
-    def psql(self, sql: str, database: str = "postgres", check: bool = True) -> subprocess.CompletedProcess[str]:
+    def psql(
+        self, sql: str, database: str = "postgres", check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-d", database, "-v",
-             "ON_ERROR_STOP=1", "-qAtc", sql],
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-qAtc",
+                sql,
+            ],
             check=check,
             capture_output=True,
             text=True,
@@ -193,8 +212,23 @@ class RedisServer:
         if not binary:
             raise RuntimeError("redis-server not found (apt-get install redis-server)")
         self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--loglevel", "warning", "--protected-mode", "no"],
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--loglevel",
+                "warning",
+                "--protected-mode",
+                "no",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -238,14 +272,18 @@ class NginxServer:
             (self.root / sub).mkdir(exist_ok=True)
         os.chmod(self.root, 0o755)
         conf = self.root / "nginx.conf"
-        conf.write_text(self.config_text.replace("{{PORT}}", str(self.port)).replace("{{PREFIX}}", str(self.root)))
-        check = subprocess.run([binary, "-t", "-p", str(self.root), "-c", str(conf)], capture_output=True, text=True)
+        conf.write_text(
+            self.config_text.replace("{{PORT}}", str(self.port)).replace("{{PREFIX}}", str(self.root))
+        )
+        check = subprocess.run(
+            [binary, "-t", "-p", str(self.root), "-c", str(conf)], capture_output=True, text=True
+        )
         if check.returncode != 0:
             raise RuntimeError("nginx config rejected: " + check.stderr)
         self.proc = subprocess.Popen(
             [binary, "-p", str(self.root), "-c", str(conf), "-g", "daemon off;"],
             stdout=subprocess.DEVNULL,
-            stderr=open(self.root / "logs" / "stderr.log", "ab"),  # noqa: SIM115
+            stderr=open(self.root / "logs" / "stderr.log", "ab"),
         )
         _LIVE.append(self)
         wait_for_port(self.port)
@@ -271,7 +309,9 @@ class ServiceProcess:
     port: int = field(default_factory=free_port)
     factory: bool = False
     proc: subprocess.Popen[bytes] | None = None
-    log_path: Path = field(default_factory=lambda: Path(tempfile.mkstemp(prefix="alchm-svc-", suffix=".log")[1]))
+    log_path: Path = field(
+        default_factory=lambda: Path(tempfile.mkstemp(prefix="alchm-svc-", suffix=".log")[1])
+    )
 
     @property
     def base_url(self) -> str:
@@ -279,12 +319,31 @@ class ServiceProcess:
 
     def start(self, ready_path: str = "/health", timeout: float = 30) -> ServiceProcess:
         env = {**os.environ, "ALCHM_ENV": "test", "ALCHM_LOG_JSON": "true", **self.env}
-        cmd = [sys.executable, "-m", "uvicorn", self.app, "--host", "127.0.0.1", "--port", str(self.port),
-               "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            self.app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
         if self.factory:
             cmd.append("--factory")
         self.proc = subprocess.Popen(
-            cmd, cwd=REPO_ROOT, env=env, stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT  # noqa: SIM115
+            cmd,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=open(self.log_path, "ab"),
+            stderr=subprocess.STDOUT,
         )
         _LIVE.append(self)
         deadline = time.monotonic() + timeout
@@ -310,8 +369,9 @@ class ServiceProcess:
         return self.log_path.read_text()
 
 
-def run_uvicorn(app: str, env: Mapping[str, str] | None = None, *, factory: bool = False,
-                ready_path: str = "/health") -> ServiceProcess:
+def run_uvicorn(
+    app: str, env: Mapping[str, str] | None = None, *, factory: bool = False, ready_path: str = "/health"
+) -> ServiceProcess:
     return ServiceProcess(app=app, env=dict(env or {}), factory=factory).start(ready_path=ready_path)
 
 

@@ -149,7 +149,9 @@ async def test_cors(client: AsyncClient) -> None:
 
 def test_production_refuses_weak_config() -> None:
     with pytest.raises(ValueError, match="production configuration refused"):
-        Settings(env="production", database_url="sqlite+aiosqlite:///x.db", redis_url="", jwt_secret="changethis")
+        Settings(
+            env="production", database_url="sqlite+aiosqlite:///x.db", redis_url="", jwt_secret="changethis"
+        )
     ok = Settings(
         env="production",
         database_url="postgresql+asyncpg://u:p@localhost/db",
