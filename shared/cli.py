@@ -80,6 +80,17 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         print(f"service {name} is not built yet ({entry.module} missing)", file=sys.stderr)
         return 2
     raise_fd_limit()
+    options: dict[str, object] = {
+        "ws": "websockets-sansio",
+        "timeout_keep_alive": 75,
+        "timeout_graceful_shutdown": 10,
+    }
+    # A service may declare the uvicorn options it is designed for (e.g. realtime's WebSocket settings)
+    # as ``uvicorn_options()`` in its main module; it is looked up by name, like the app itself.
+    module = importlib.import_module(entry.module)
+    service_options = getattr(module, "uvicorn_options", None)
+    if callable(service_options):
+        options.update(service_options())
     uvicorn.run(
         entry.app_path,
         host=args.host,
@@ -87,13 +98,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         loop="uvloop",
         http="httptools",
-        ws="websockets",
         proxy_headers=True,
         forwarded_allow_ips=args.forwarded_allow_ips,
         access_log=False,
         log_config=None,
-        timeout_keep_alive=75,
-        timeout_graceful_shutdown=10,
+        **options,  # type: ignore[arg-type]
     )
     return 0
 

@@ -29,6 +29,7 @@ from shared.leader import Leadership, LocalLeadership, RedisLeaderElection
 from shared.redis import close_redis, create_redis, redis_readiness
 from shared.settings import Settings, get_settings
 
+from .__main__ import uvicorn_options  # noqa: F401 - looked up by `alchm serve realtime`
 from .auth import TokenVerifier, build_verifier
 from .clock import Clock, SystemClock
 from .config import RealtimeSettings, get_realtime_settings
