@@ -29,7 +29,10 @@ class ServiceEntry:
         return f"{self.module}:app"
 
     def exists(self) -> bool:
-        return importlib.util.find_spec(self.module) is not None
+        try:
+            return importlib.util.find_spec(self.module) is not None
+        except ModuleNotFoundError:  # the service's package itself is missing
+            return False
 
 
 #: The fleet. Ports are the ones the frontend already uses.
@@ -71,6 +74,8 @@ def _cmd_services(_: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from shared.settings import get_settings
+
     name = ALIASES.get(args.name, args.name)
     entry = SERVICES.get(name)
     if entry is None:
@@ -99,7 +104,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         loop="uvloop",
         http="httptools",
         proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
+        forwarded_allow_ips=args.forwarded_allow_ips or get_settings().forwarded_allow_ips,
         access_log=False,
         log_config=None,
         **options,  # type: ignore[arg-type]
@@ -119,7 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="default: the service's own port")
     p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    p.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        help="proxies whose X-Forwarded-For is trusted (default: ALCHM_FORWARDED_ALLOW_IPS, 127.0.0.1)",
+    )
     p.set_defaults(func=_cmd_serve)
 
     _load_groups()
