@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 
 from shared.alchemy import ChartError, ChartPoint, alchemize, inertial_mass_weight, parse_chart
 from shared.alchemy.elements import normalize
@@ -13,6 +13,7 @@ from shared.alchemy.thermodynamics import Thermodynamics, thermodynamics
 from shared.astro import is_diurnal
 from shared.errors import InvalidInput
 from shared.http import ORJSONResponse
+from shared.ratelimit import heavy_calculation
 
 from .deps import SettingsDep, SkyDep
 from .dishes import dish_elements
@@ -50,7 +51,10 @@ def thermo_payload(thermo: Thermodynamics) -> dict[str, Any]:
     }
 
 
-@router.post("/calculate/thermodynamics", summary="Heat, entropy, reactivity, Greg's Energy, kalchm, Monica")
+@router.post(
+    "/calculate/thermodynamics",
+    summary="Heat, entropy, reactivity, Greg's Energy, kalchm, Monica",
+)
 async def calculate_thermodynamics(
     request: Request,
     body: Annotated[ThermodynamicsRequest, Body()],
@@ -155,7 +159,10 @@ def _resolve_chart(
     return chart, moment.diurnal, "sky", context
 
 
-@router.post("/calculate/esms", summary="ESMS (Spirit, Essence, Matter, Substance) of a chart or the sky")
+@router.post(
+    "/calculate/esms",
+    summary="ESMS (Spirit, Essence, Matter, Substance) of a chart or the sky",
+)
 async def calculate_esms(
     body: Annotated[ChartRequest, Body()], settings: SettingsDep, sky: SkyDep
 ) -> ORJSONResponse:
@@ -242,7 +249,9 @@ def _mass_weight(body: str) -> float:
 
 
 @router.post(
-    "/alchemize", summary="Everything about a moment (or a given chart): elements, ESMS, thermodynamics"
+    "/alchemize",
+    summary="Everything about a moment (or a given chart): elements, ESMS, thermodynamics",
+    dependencies=[Depends(heavy_calculation)],
 )
 async def alchemize_post(
     body: Annotated[ChartRequest, Body()], settings: SettingsDep, sky: SkyDep
@@ -259,7 +268,11 @@ async def alchemize_post(
     return ORJSONResponse(_alchemize_payload(chart, diurnal, source, context))
 
 
-@router.get("/alchemize", summary="The sky at a moment (default now), alchemized")
+@router.get(
+    "/alchemize",
+    summary="The sky at a moment (default now), alchemized",
+    dependencies=[Depends(heavy_calculation)],
+)
 async def alchemize_get(
     settings: SettingsDep,
     sky: SkyDep,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from threading import Lock
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Depends, Query
 
 from shared.alchemy import CLASSICAL_PLANETS, dignity_score
 from shared.astro import (
@@ -20,6 +20,7 @@ from shared.astro import (
 )
 from shared.errors import InvalidInput
 from shared.http import ORJSONResponse
+from shared.ratelimit import heavy_calculation
 
 from .deps import SettingsDep, SkyDep
 from .inputs import QUERY_NAMES, Location, parse_instant, parse_location
@@ -209,7 +210,11 @@ class _EventCache:
 _EVENTS = _EventCache()
 
 
-@router.get("/celestial/events", summary="Celestial events in a window (≤ 31 days), by exact root search")
+@router.get(
+    "/celestial/events",
+    summary="Celestial events in a window (≤ 31 days), by exact root search",
+    dependencies=[Depends(heavy_calculation)],
+)
 async def celestial_events(
     start: Annotated[str | None, Query(max_length=64, description="ISO 8601; default now")] = None,
     end: Annotated[str | None, Query(max_length=64, description="ISO 8601; default start + 7 days")] = None,
