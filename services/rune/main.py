@@ -21,7 +21,10 @@ from services.rune.runes import get_rune_set
 from services.rune.schemas import MAX_USER_ID_CHARS, CastRequest, GuidanceRequest, SituationRequest
 from services.rune.service import RuneService
 from shared.app import create_app
-from shared.settings import Settings
+from shared.infra import infrastructure
+from shared.ratelimit import RateLimitSettings, install_rate_limiting
+from shared.settings import Settings, get_settings
+from shared.usage import usage_recording
 
 SERVICE = "rune"
 
@@ -127,27 +130,34 @@ router.add_api_route(
 )
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    service = await asyncio.to_thread(build_service, app.state.settings)
-    app.state.rune_service = service
+def make_app(settings: Settings | None = None, *, ratelimit: RateLimitSettings | None = None) -> FastAPI:
+    cfg = settings or get_settings()
 
-    async def data_loaded() -> None:
-        if len(service.runes) != 24:
-            raise RuntimeError("rune data not loaded")
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with (
+            infrastructure(app, cfg, database=False, ratelimit_settings=ratelimit),
+            usage_recording(app, cfg),
+        ):
+            service = await asyncio.to_thread(build_service, app.state.settings)
+            app.state.rune_service = service
 
-    app.state.readiness["rune_data"] = data_loaded
-    yield
+            async def data_loaded() -> None:
+                if len(service.runes) != 24:
+                    raise RuntimeError("rune data not loaded")
 
+            app.state.readiness["rune_data"] = data_loaded
+            yield
 
-def make_app(settings: Settings | None = None) -> FastAPI:
-    return create_app(
+    app = create_app(
         SERVICE,
         routers=[router],
-        settings=settings,
+        settings=cfg,
         lifespan=lifespan,
         description="Elder Futhark runes: daily rune, casts, situation interpretation and culinary guidance.",
     )
+    install_rate_limiting(app)
+    return app
 
 
 app = make_app()

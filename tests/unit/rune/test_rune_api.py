@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
 from services.rune.main import make_app
+from shared.ratelimit import RateLimitSettings
 from shared.settings import Settings
 
 GLYPHS = {chr(c) for c in range(0x16A0, 0x1700)}
@@ -18,7 +19,8 @@ MEAT_AND_FISH = {"beef", "venison", "lamb", "pork", "trout", "cod", "mussels"}
 
 
 def _app() -> FastAPI:
-    return make_app(Settings(env="test"))
+    # route tests, not rate-limit tests: the anonymous tier (50 per 15 min) would cut the longer ones short
+    return make_app(Settings(env="test"), ratelimit=RateLimitSettings(enabled=False))
 
 
 async def _client(app: FastAPI) -> AsyncIterator[AsyncClient]:
