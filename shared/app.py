@@ -38,7 +38,7 @@ def _operation_id(route: APIRoute) -> str:
     return f"{tag}-{route.name}"
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """Dependency: the settings the app was built with."""
     settings: Settings = request.app.state.settings
     return settings

@@ -11,12 +11,12 @@ from shared.settings import Settings
 from .sky import SkyCache
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_sky(request: Request) -> SkyCache:
+async def get_sky(request: Request) -> SkyCache:
     sky: SkyCache = request.app.state.sky
     return sky
 

@@ -38,7 +38,10 @@ class DishResult:
     unknown_units: list[str]
 
 
-def resolve_items(resolver: IngredientResolver, items: Sequence[IngredientIn]) -> ResolvedLines:
+def resolve_items(
+    resolver: IngredientResolver, items: Sequence[IngredientIn], *, grams_needed: bool = True
+) -> ResolvedLines:
+    """Resolve each line; grams (amount × unit, domain.md §5) only when the caller weighs by quantity."""
     out = ResolvedLines()
     for index, item in enumerate(items):
         name, amount, unit = item.name, item.amount, item.unit
@@ -47,21 +50,25 @@ def resolve_items(resolver: IngredientResolver, items: Sequence[IngredientIn]) -
         if ingredient is None:
             out.unresolved.append(name)
             continue
-        grams = to_grams(amount, unit, ingredient, name=name)
-        if unit and not grams.known:
-            out.unknown_units.append(unit)
+        grams: float | None = None
+        if grams_needed:
+            converted = to_grams(amount, unit, ingredient, name=name)
+            grams = converted.grams
+            if unit and not converted.known:
+                out.unknown_units.append(unit)
+        elements = ingredient.elements.as_dict()
         out.resolved.append(
             {
                 "input": name,
                 "slug": ingredient.slug,
                 "name": ingredient.name,
                 "matchedBy": resolution.matched_by,
-                "grams": grams.grams,
-                "elements": ingredient.elements.as_dict(),
+                "grams": grams,
+                "elements": elements,
             }
         )
-        out.profiles.append(ingredient.elements.as_dict())
-        out.grams.append(grams.grams)
+        out.profiles.append(elements)
+        out.grams.append(grams if grams is not None else 0.0)
         out.indices.append(index)
     if not out.resolved:
         raise InvalidInput(
@@ -85,13 +92,14 @@ def mean_elements(
 ) -> tuple[dict[str, float], ResolvedLines, str]:
     """``/calculate/elemental``: caller weights, else quantity-weighted when any amount is given, else the
     plain mean of the resolved ingredients' (normalised) elements; normalised to sum 1."""
-    lines = resolve_items(resolver, items)
+    by_quantity = weights is None and any(item.amount is not None for item in items)
+    lines = resolve_items(resolver, items, grams_needed=by_quantity)
     if weights is not None:
         w = [weights[i] for i in lines.indices]
         method = "weights"
         if not any(x > 0 for x in w):
             raise InvalidInput("weights", "every resolved ingredient has weight 0")
-    elif any(item.amount is not None for item in items):
+    elif by_quantity:
         w = lines.grams
         method = "quantity_weighted"
     else:

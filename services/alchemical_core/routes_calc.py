@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from shared.alchemy import ChartError, ChartPoint, alchemize, inertial_mass_weight, parse_chart
-from shared.alchemy.elements import normalize
 from shared.alchemy.thermodynamics import Thermodynamics, thermodynamics
 from shared.astro import is_diurnal
 from shared.errors import InvalidInput
 from shared.http import ORJSONResponse
 from shared.ratelimit import heavy_calculation
+from shared.validation import json_body, openapi_body
 
 from .deps import SettingsDep, SkyDep
 from .dishes import dish_elements
@@ -32,10 +33,12 @@ def _location(settings: Any, loc: LocationIn | None, prefix: str = "location.") 
 def equilibrium(elements: dict[str, float]) -> float:
     """Legacy ``equilibrium`` field: the balance of the normalised elements, max(0, 1 − 4·variance)
     (the frontend's elemental-signature balance; 1 = perfectly even, 0 = one element only)."""
-    shares = normalize(elements)
-    values = list(shares.values())
-    mean = sum(values) / 4
-    variance = sum((v - mean) * (v - mean) for v in values) / 4
+    values = [max(0.0, v) for v in elements.values()]
+    total = sum(values)
+    if not total > 0 or not math.isfinite(total):
+        return 1.0  # all-zero normalises to 0.25 each: perfectly even
+    shares = [v / total for v in values]
+    variance = sum((x - 0.25) * (x - 0.25) for x in shares) / 4
     return max(0.0, 1.0 - 4.0 * variance)
 
 
@@ -54,13 +57,21 @@ def thermo_payload(thermo: Thermodynamics) -> dict[str, Any]:
 @router.post(
     "/calculate/thermodynamics",
     summary="Heat, entropy, reactivity, Greg's Energy, kalchm, Monica",
+    openapi_extra=openapi_body(
+        ThermodynamicsRequest,
+        {
+            "canonical": {
+                "esms": {"Spirit": 4, "Essence": 3, "Matter": 2, "Substance": 1},
+                "elements": {"Fire": 2, "Water": 1, "Earth": 0.5, "Air": 1.5},
+            },
+            "legacy bare elements": {"Fire": 0.3, "Water": 0.2, "Earth": 0.3, "Air": 0.2},
+            "ingredients": {"ingredients": ["salmon", "lemon", "dill"]},
+        },
+    ),
 )
-async def calculate_thermodynamics(
-    request: Request,
-    body: Annotated[ThermodynamicsRequest, Body()],
-    settings: SettingsDep,
-    sky: SkyDep,
-) -> ORJSONResponse:
+async def calculate_thermodynamics(request: Request) -> ORJSONResponse:
+    body = await json_body(request, ThermodynamicsRequest)
+    settings, sky = request.app.state.settings, request.app.state.sky
     bare = body.bare_elements()
     if bare == {}:
         raise InvalidInput("Fire", "a bare element object needs all four of Fire, Water, Earth, Air")
@@ -162,10 +173,11 @@ def _resolve_chart(
 @router.post(
     "/calculate/esms",
     summary="ESMS (Spirit, Essence, Matter, Substance) of a chart or the sky",
+    openapi_extra=openapi_body(ChartRequest),
 )
-async def calculate_esms(
-    body: Annotated[ChartRequest, Body()], settings: SettingsDep, sky: SkyDep
-) -> ORJSONResponse:
+async def calculate_esms(request: Request) -> ORJSONResponse:
+    body = await json_body(request, ChartRequest)
+    settings, sky = request.app.state.settings, request.app.state.sky
     legacy = body.legacy_esms()
     if legacy == ():
         raise InvalidInput("spirit", "legacy ESMS needs all four of spirit, essence, matter, substance")
@@ -252,10 +264,11 @@ def _mass_weight(body: str) -> float:
     "/alchemize",
     summary="Everything about a moment (or a given chart): elements, ESMS, thermodynamics",
     dependencies=[Depends(heavy_calculation)],
+    openapi_extra=openapi_body(ChartRequest),
 )
-async def alchemize_post(
-    body: Annotated[ChartRequest, Body()], settings: SettingsDep, sky: SkyDep
-) -> ORJSONResponse:
+async def alchemize_post(request: Request) -> ORJSONResponse:
+    body = await json_body(request, ChartRequest)
+    settings, sky = request.app.state.settings, request.app.state.sky
     if body.positions is None:
         at = parse_instant(body.at, "at") if body.at else None
         location = _location(settings, body.location)

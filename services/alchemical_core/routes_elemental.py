@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Request
 
 from shared.http import ORJSONResponse
+from shared.validation import json_body, openapi_body
 
 from .dishes import dominant, mean_elements
 from .schemas import ElementalRequest
@@ -14,8 +13,20 @@ from .schemas import ElementalRequest
 router = APIRouter(tags=["calculate"])
 
 
-@router.post("/calculate/elemental", summary="Elements (Fire, Water, Earth, Air) of a list of ingredients")
-async def calculate_elemental(request: Request, body: Annotated[ElementalRequest, Body()]) -> ORJSONResponse:
+@router.post(
+    "/calculate/elemental",
+    summary="Elements (Fire, Water, Earth, Air) of a list of ingredients",
+    openapi_extra=openapi_body(
+        ElementalRequest,
+        {
+            "names": {"ingredients": ["tomato", "basil", "mozzarella"]},
+            "with amounts": {"ingredients": [{"name": "tomatoes", "amount": 2, "unit": "cups"}, "basil"]},
+            "legacy weights": {"ingredients": ["tomato", "basil"], "weights": [3, 1]},
+        },
+    ),
+)
+async def calculate_elemental(request: Request) -> ORJSONResponse:
+    body = await json_body(request, ElementalRequest)
     elements, lines, method = mean_elements(request.app.state.resolver, body.ingredients, body.weights)
     return ORJSONResponse(
         {

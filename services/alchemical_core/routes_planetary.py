@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from threading import Lock
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Request
 
 from shared.alchemy import CLASSICAL_PLANETS, dignity_score
 from shared.astro import (
@@ -21,8 +22,9 @@ from shared.astro import (
 from shared.errors import InvalidInput
 from shared.http import ORJSONResponse
 from shared.ratelimit import heavy_calculation
+from shared.validation import openapi_query
 
-from .deps import SettingsDep, SkyDep
+from .deps import SettingsDep
 from .inputs import QUERY_NAMES, Location, parse_instant, parse_location
 from .schemas import PositionsRequest
 
@@ -59,28 +61,51 @@ def influences(hour: Any, chart: Any, diurnal: bool) -> dict[str, float]:
     return out
 
 
-@router.get("/planetary/current-hour", summary="The planetary hour now (or at `at`) for a place")
-async def current_hour(
-    settings: SettingsDep,
-    sky: SkyDep,
-    lat: Annotated[float | None, Query(description="latitude, −90..90 (default New York)")] = None,
-    lon: Annotated[float | None, Query(description="longitude, −180..180")] = None,
-    tz: Annotated[str | None, Query(max_length=64, description="IANA zone, e.g. America/New_York")] = None,
-    at: Annotated[str | None, Query(max_length=64, description="ISO 8601 instant; default now")] = None,
-) -> ORJSONResponse:
-    return ORJSONResponse(_current_hour(settings, sky, lat, lon, tz, at, "at"))
+_LOCATION_QUERY = [
+    ("lat", "number", "latitude, −90..90 (default New York, 40.7128)"),
+    ("lon", "number", "longitude, −180..180 (default −74.0060)"),
+    ("tz", "string", "IANA zone, e.g. America/New_York (default: inferred from lon, or New York's)"),
+]
 
 
-@router.get("/api/planetary/current", summary="Legacy alias of /planetary/current-hour (timestamp, lat, lon)")
-async def current_hour_legacy(
-    settings: SettingsDep,
-    sky: SkyDep,
-    timestamp: Annotated[str | None, Query(max_length=64)] = None,
-    lat: Annotated[float | None, Query()] = None,
-    lon: Annotated[float | None, Query()] = None,
-    tz: Annotated[str | None, Query(max_length=64)] = None,
-) -> ORJSONResponse:
-    return ORJSONResponse(_current_hour(settings, sky, lat, lon, tz, timestamp, "timestamp"))
+@router.get(
+    "/planetary/current-hour",
+    summary="The planetary hour now (or at `at`) for a place",
+    openapi_extra=openapi_query([*_LOCATION_QUERY, ("at", "string", "ISO 8601 instant; default now")]),
+)
+async def current_hour(request: Request) -> ORJSONResponse:
+    q = request.query_params
+    state = request.app.state
+    return ORJSONResponse(
+        _current_hour(state.settings, state.sky, q.get("lat"), q.get("lon"), q.get("tz"), q.get("at"), "at")
+    )
+
+
+@router.get(
+    "/api/planetary/current",
+    summary="Legacy alias of /planetary/current-hour (timestamp, lat, lon)",
+    openapi_extra=openapi_query([*_LOCATION_QUERY, ("timestamp", "string", "ISO 8601 instant; default now")]),
+)
+async def current_hour_legacy(request: Request) -> ORJSONResponse:
+    q = request.query_params
+    state = request.app.state
+    return ORJSONResponse(
+        _current_hour(
+            state.settings,
+            state.sky,
+            q.get("lat"),
+            q.get("lon"),
+            q.get("tz"),
+            q.get("timestamp"),
+            "timestamp",
+        )
+    )
+
+
+@lru_cache(maxsize=1024)
+def _hour_dict(hour: Any) -> dict[str, Any]:
+    """The wire form of a planetary hour (cached: an hour object is shared by all requests in it)."""
+    return hour.to_dict()
 
 
 def _current_hour(
@@ -90,8 +115,12 @@ def _current_hour(
     when = parse_instant(at, at_field) if at else datetime.now(UTC)
     hour = _hour_call(when, location)
     moment = sky.moment(when if at else None, location)
-    all_influences = influences(hour, moment.chart, moment.diurnal)
-    payload = hour.to_dict()
+    key = ("influences", hour.planet, hour.day_ruler)
+    all_influences = moment.memo.get(key)
+    if all_influences is None:
+        all_influences = moment.memo[key] = influences(hour, moment.chart, moment.diurnal)
+    payload = _hour_dict(hour)
+    payload = dict(payload)
     payload.update(
         {
             "at": when,

@@ -8,16 +8,18 @@ and the location rounded to 0.01°, which is what decides the sect). An explicit
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from threading import Lock
+from typing import Any
 
 from shared.alchemy import ChartPoint, alchemize
 from shared.alchemy.alchemize import AlchemizeResult
 from shared.astro import compute_positions, is_diurnal, positions_for_minute
-from shared.astro.ephemeris import PlanetPosition, minute_floor
+from shared.astro.ephemeris import PlanetPosition
 
 from .inputs import Location
 
@@ -33,6 +35,8 @@ class SkyMoment:
     chart: Mapping[str, ChartPoint]
     diurnal: bool
     result: AlchemizeResult
+    #: per-moment memo for derived values (e.g. the legacy influences per hour/day ruler pair)
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 def chart_from_positions(positions: Mapping[str, PlanetPosition]) -> dict[str, ChartPoint]:
@@ -58,8 +62,8 @@ class SkyCache:
         if at is not None:
             positions = compute_positions(at)
             return _build(at, positions, location)
-        now = minute_floor(datetime.now(UTC))
-        key = (int(now.timestamp()) // 60, round(location.latitude, 2), round(location.longitude, 2))
+        minute = int(time.time() // 60)
+        key = (minute, round(location.latitude, 2), round(location.longitude, 2))
         with self._lock:
             cached = self._data.get(key)
             if cached is not None:
@@ -67,6 +71,7 @@ class SkyCache:
                 self.hits += 1
                 return cached
         self.misses += 1
+        now = datetime.fromtimestamp(minute * 60, UTC)
         moment = _build(now, positions_for_minute(now), location)
         with self._lock:
             self._data[key] = moment
