@@ -15,8 +15,9 @@ returns; it never blocks, never awaits and never raises. A background task (star
   processes is therefore *not* collected in embedded mode.
 
 One stream entry carries a whole batch rather than one event: with redis-py each XADD costs ~55 µs of
-client CPU, a third of a small request, while one XADD of a 500-event batch costs ~1 µs per event (measured
-with ``bench/bench_usage.py``'s machine). ``MAXLEN`` therefore counts batches, not events.
+client CPU on the reference machine, a third of a small request, while one XADD of a 500-event batch costs
+~1 µs per event. ``MAXLEN`` therefore counts batches, not events. All told an event costs ~2 µs of CPU
+(append, batching, JSON, its share of the XADD), ~6 µs with recommendation ids (docs/analytics.md).
 
 Failures never reach the request path: when Redis is down the batch in flight is kept and retried with
 exponential backoff (0.25 s → 5 s), new events keep buffering up to ``buffer_size`` and the oldest are
@@ -27,14 +28,22 @@ Entry format (version 1), fields of one stream entry::
     v     "1"
     svc   service name            ("alchemical-core")
     inst  instance id             ("hostname:pid")
+    idb   id base: 20 hex digits, the low 80 bits of the batch's first event id
     ev    JSON array of events, each a positional array:
-          [event_id, ts_ms, method, route, status, latency_us, user_hash, recommendation_ids, extra]
+          [ts, method, route, status, elapsed, user_hash, recommendation_ids, extra]
+          (``ts`` Unix seconds and ``elapsed`` seconds, as floats)
 
-``event_id`` is a UUIDv7 in 32 hex digits (48-bit millisecond time, then per-process random bits, counter
-and node): time-ordered and unique without coordination. ``ts_ms`` is Unix milliseconds and ``latency_us``
-integer microseconds. ``user_hash`` is HMAC-SHA256 of the user id
-with ``ALCHM_USAGE_SALT`` (or a key derived from the JWT secret), truncated to 24 hex digits: the same user
-maps to the same hash across services, the id itself never leaves the service.
+Event ids are UUIDv7 in 32 hex digits: the event's 48-bit millisecond time, then 80 bits made of
+per-process random bits, a 30-bit counter and a 32-bit random node. The recorder reserves one counter
+value per event when it builds a batch and ships only the first (``idb``); the i-th event's id is
+:func:`EventIdFactory.derive` ``(idb, i, ts_ms)``, computed identically by every reader. Ids are therefore
+fixed when the batch is built — a retried or redelivered batch carries the same ids — time-ordered and
+unique without coordination, and cost the request path nothing: an event without a user, recommendations
+or extras is shipped as the very tuple ``record`` appended.
+
+``user_hash`` is HMAC-SHA256 of the user id with ``ALCHM_USAGE_SALT`` (or a key derived from the JWT
+secret), truncated to 24 hex digits: the same user maps to the same hash across services, the id itself
+never leaves the service.
 """
 
 from __future__ import annotations
@@ -65,17 +74,7 @@ log = logging.getLogger("shared.usage")
 
 STREAM_FORMAT_VERSION = "1"
 #: Positions inside one event array of a stream entry (see the module docstring).
-EVENT_FIELDS = (
-    "event_id",
-    "ts_ms",
-    "method",
-    "route",
-    "status",
-    "latency_us",
-    "user_hash",
-    "recommendation_ids",
-    "extra",
-)
+EVENT_FIELDS = ("ts", "method", "route", "status", "elapsed", "user_hash", "recommendation_ids", "extra")
 #: At most this many recommendation ids are kept per event.
 MAX_RECOMMENDATION_IDS = 100
 
@@ -121,31 +120,51 @@ class UsageSettings(BaseSettings):
 # --------------------------------------------------------------------------------------------------
 
 
+_COUNTER_BITS = 30
+_COUNTER_MASK = ((1 << _COUNTER_BITS) - 1) << 32
+
+
 class EventIdFactory:
     """UUIDv7 ids as 32 hex digits: 48-bit Unix milliseconds, version 7, 12 random bits, the RFC 9562
-    variant, then a 30-bit counter and a 32-bit node.
+    variant, a 30-bit counter and a 32-bit random node.
 
     The random bits, the counter's start and the node are drawn per factory (per process), so ids of
-    different processes do not collide; within a process ``(ms, counter)`` never repeats (the counter wraps
-    after 2³⁰ ids, long after the millisecond has changed), and ids of one millisecond increase. Cheap: one
-    integer addition and one formatting per id.
+    different processes do not collide; within a process ``(ms, counter)`` does not repeat (the counter
+    wraps after 2³⁰ ids, long after the millisecond has changed) and ids of one millisecond increase.
     """
 
-    __slots__ = ("_low",)
-
-    _COUNTER_ONE = 1 << 32
-    _COUNTER_END = 1 << 62
+    __slots__ = ("_next",)
 
     def __init__(self) -> None:
         fixed = (0x7 << 76) | (random.getrandbits(12) << 64) | (0b10 << 62)
-        self._low = fixed | (random.getrandbits(29) << 32) | random.getrandbits(32)
+        self._next = fixed | (random.getrandbits(_COUNTER_BITS) << 32) | random.getrandbits(32)
+
+    @staticmethod
+    def advance(low: int, count: int) -> int:
+        """``low`` with its counter moved on by ``count`` (modulo 2³⁰; the other bits never change)."""
+        counter = ((low >> 32) + count) & ((1 << _COUNTER_BITS) - 1)
+        return (low & ~_COUNTER_MASK) | (counter << 32)
+
+    @staticmethod
+    def derive(base: int, index: int, ts_ms: int) -> str:
+        """The id of the ``index``-th event of a batch whose first event has the low bits ``base``."""
+        low = EventIdFactory.advance(base, index) if index else base
+        return f"{ts_ms & 0xFFFFFFFFFFFF:012x}{low:020x}"
+
+    def reserve(self, count: int) -> int:
+        """Reserve ``count`` consecutive ids; returns the low 80 bits of the first."""
+        first = self._next
+        self._next = self.advance(first, count)
+        return first
 
     def new(self, ts_ms: int) -> str:
-        low = self._low + self._COUNTER_ONE
-        if low & self._COUNTER_END - 1 < self._COUNTER_ONE:  # the 30-bit counter wrapped into the variant
-            low -= self._COUNTER_END
-        self._low = low
-        return f"{ts_ms & 0xFFFFFFFFFFFF:012x}{low:020x}"
+        return self.derive(self.reserve(1), 0, ts_ms)
+
+
+def entry_event_ids(idb: str | bytes, events: Sequence[Sequence[Any]]) -> list[str]:
+    """The ids of a stream entry's events (``idb`` field and ``ev`` array, see the module docstring)."""
+    base = int(idb.decode() if isinstance(idb, bytes) else idb, 16)
+    return [EventIdFactory.derive(base, i, int(ev[0] * 1000)) for i, ev in enumerate(events)]
 
 
 def usage_hash_key(settings: Settings, usage: UsageSettings) -> bytes:
@@ -211,10 +230,16 @@ class RedisStreamSink:
                     "v": STREAM_FORMAT_VERSION,
                     "svc": batch["svc"],
                     "inst": batch["inst"],
-                    "ev": orjson.dumps(batch["ev"]),
+                    "idb": batch["idb"],
+                    "ev": dump_events(batch["ev"]),
                 }
                 pipe.xadd(self.stream, fields, maxlen=self.maxlen, approximate=True)
             await pipe.execute()
+
+
+def dump_events(events: Any) -> bytes:
+    """JSON of a batch's events; values JSON cannot hold are stringified rather than failing the batch."""
+    return orjson.dumps(events, default=str, option=orjson.OPT_NON_STR_KEYS)
 
 
 LocalSinkFn = Callable[[Sequence[Mapping[str, Any]]], Awaitable[None]]
@@ -261,6 +286,8 @@ def _normalise_recommendations(rec: Any) -> tuple[list[str] | None, dict[str, An
         return None, None
     if isinstance(rec, str | int):
         rec = [rec]
+    if type(rec) is list and all(type(item) is str for item in rec):  # the common case: plain ids
+        return rec[:MAX_RECOMMENDATION_IDS], None
     ids: list[str] = []
     scores: list[float | None] = []
     cuisines: list[str | None] = []
@@ -270,8 +297,10 @@ def _normalise_recommendations(rec: Any) -> tuple[list[str] | None, dict[str, An
     except TypeError:
         return None, None
     for item in items:
-        if isinstance(item, Mapping):
-            rid = item.get("id", item.get("recipe_id"))
+        if type(item) is dict or isinstance(item, Mapping):
+            rid = item.get("id")
+            if rid is None:
+                rid = item.get("recipe_id")
             if rid is None:
                 continue
             ids.append(str(rid))
@@ -343,17 +372,20 @@ class UsageRecorder:
         state = scope.get("state")
         user = rec = extra = None
         if state:
-            # ``principal`` by convention; ``alchm_principal`` is where shared.auth memoises it.
-            principal = state.get("principal") or state.get("alchm_principal")
-            if principal is not None:
-                user = getattr(principal, "user_id", None)
-            rec = state.get("recommendation_ids")
-            extra = state.get("usage_extra")
-            if rec:
-                # Served recommendations keep the request id (links feedback to what was shown).
-                rid = request_id_var.get()
-                if rid is not None:
-                    extra = {"request_id": rid, **extra} if extra else {"request_id": rid}
+            try:
+                # ``principal`` by convention; ``alchm_principal`` is where shared.auth memoises it.
+                principal = state.get("principal") or state.get("alchm_principal")
+                if principal is not None:
+                    user = getattr(principal, "user_id", None)
+                rec = state.get("recommendation_ids")
+                extra = state.get("usage_extra")
+                if rec:
+                    # Served recommendations keep the request id (links feedback to what was shown).
+                    rid = request_id_var.get()
+                    if rid is not None:
+                        extra = {"request_id": rid, **extra} if extra else {"request_id": rid}
+            except Exception:  # a strange state must not fail the request: record the bare event
+                user = rec = extra = None
         buf = self._buf
         if len(buf) >= self.buffer_size:
             self.dropped += 1  # deque(maxlen) drops the oldest on append
@@ -369,46 +401,44 @@ class UsageRecorder:
     def buffered(self) -> int:
         return len(self._buf) + self._pending_events
 
-    def _encode(self, raw: _Raw) -> list[Any]:
+    def _encode(self, raw: _Raw) -> _Raw:
+        """The shipped form of an event with a user, recommendations or extras (others ship as they are)."""
         ts, method, route, status, elapsed, user, rec, extra = raw
-        ts_ms = int(ts * 1000)
         rec_ids, rec_extra = _normalise_recommendations(rec) if rec else (None, None)
-        merged: dict[str, Any] | None = None
-        if extra or rec_extra:
-            merged = {}
-            if isinstance(extra, Mapping):
-                merged.update(extra)
-            if rec_extra:
-                merged.update(rec_extra)
-        return [
-            self._ids.new(ts_ms),
-            ts_ms,
-            method,
-            route,
-            int(status),
-            int(elapsed * 1_000_000),
-            self.hasher(user) if user is not None else None,
-            rec_ids,
-            merged or None,
-        ]
+        merged: Any = extra if type(extra) is dict else None
+        if rec_extra:
+            merged = {**merged, **rec_extra} if merged else rec_extra
+        elif merged is None and isinstance(extra, Mapping):
+            merged = dict(extra)
+        user_hash = self.hasher(user) if user is not None else None
+        return (ts, method, route, status, elapsed, user_hash, rec_ids, merged or None)
 
     def _take_batch(self) -> dict[str, Any] | None:
         buf = self._buf
         n = min(len(buf), self.batch_size)
         if n == 0:
             return None
-        events = []
+        base = self._ids.reserve(n)
+        events: list[_Raw] = []
+        append = events.append
         popleft = buf.popleft
         for _ in range(n):
+            raw = popleft()
+            if raw[5] is None and raw[6] is None and raw[7] is None:
+                append(raw)  # anonymous, nothing extra: shipped as recorded
+                continue
             try:
-                raw = popleft()
-            except IndexError:  # pragma: no cover - nothing else pops
-                break
-            try:
-                events.append(self._encode(raw))
-            except Exception:
-                log.exception("usage event could not be encoded; skipped")
-        return {"v": STREAM_FORMAT_VERSION, "svc": self.service, "inst": self.instance, "ev": events}
+                append(self._encode(raw))
+            except Exception:  # keep the event (and the index → id mapping) without its extras
+                log.exception("usage event extras could not be encoded; dropped them")
+                append((*raw[:5], None, None, None))
+        return {
+            "v": STREAM_FORMAT_VERSION,
+            "svc": self.service,
+            "inst": self.instance,
+            "idb": f"{base:020x}",
+            "ev": events,
+        }
 
     def _sink_ready(self) -> bool:
         if self.sink is None:
