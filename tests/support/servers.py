@@ -88,10 +88,13 @@ class PostgresServer:
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="alchm-pg-")))
     proc: subprocess.Popen[bytes] | None = None
 
-    def _as_owner(self, cmd: list[str]) -> list[str]:
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            return ["runuser", "-u", "postgres", "--", *cmd]
-        return cmd
+    def _owner(self) -> dict[str, object]:
+        """Popen keyword arguments: PostgreSQL refuses to run as root, so drop to the postgres user
+        (directly, not through runuser, so that signals reach the server itself)."""
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            return {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
+        return {}
 
     def start(self) -> PostgresServer:
         initdb = find_binary("initdb", ["/usr/lib/postgresql/*/bin/initdb"])
@@ -103,38 +106,38 @@ class PostgresServer:
             pw = pwd.getpwnam("postgres")
             os.chown(self.root, pw.pw_uid, pw.pw_gid)
         subprocess.run(
-            self._as_owner(
-                [initdb, "-D", str(data), "-U", self.user, "-A", "trust", "-E", "UTF8", "--no-sync"]
-            ),
+            [initdb, "-D", str(data), "-U", self.user, "-A", "trust", "-E", "UTF8", "--no-sync"],
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            cwd=self.root,
+            **self._owner(),  # type: ignore[call-overload]
         )
         log = open(self.root / "postgres.log", "ab")
         self.proc = subprocess.Popen(
-            self._as_owner(
-                [
-                    postgres,
-                    "-D",
-                    str(data),
-                    "-p",
-                    str(self.port),
-                    "-k",
-                    str(self.root),
-                    "-c",
-                    "listen_addresses=127.0.0.1",
-                    "-c",
-                    "fsync=off",
-                    "-c",
-                    "synchronous_commit=off",
-                    "-c",
-                    "full_page_writes=off",
-                    "-c",
-                    "max_connections=200",
-                ]
-            ),
+            [
+                postgres,
+                "-D",
+                str(data),
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.root),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
+            cwd=self.root,
+            **self._owner(),  # type: ignore[call-overload]
         )
         _LIVE.append(self)
         self._wait_ready()
