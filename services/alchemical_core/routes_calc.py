@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from shared.alchemy import ChartError, ChartPoint, alchemize, inertial_mass_weight, parse_chart
+from shared.alchemy.alchemize import AlchemizeResult
 from shared.alchemy.thermodynamics import Thermodynamics, thermodynamics
 from shared.astro import is_diurnal
 from shared.errors import InvalidInput
@@ -20,6 +21,7 @@ from .deps import SettingsDep, SkyDep
 from .dishes import dish_elements
 from .inputs import QUERY_NAMES, Location, parse_instant, parse_location
 from .schemas import ChartRequest, LocationIn, ThermodynamicsRequest
+from .sky import SkyMoment
 
 router = APIRouter(tags=["calculate"])
 
@@ -234,10 +236,28 @@ async def calculate_esms(request: Request) -> ORJSONResponse:
     return ORJSONResponse(payload)
 
 
+def _sky_payload(moment: SkyMoment, location: Location) -> dict[str, Any]:
+    """The alchemize answer for a live-sky moment, built once per moment and location (pure)."""
+    key = ("alchemize", location)
+    payload = moment.memo.get(key)
+    if payload is None:
+        context = {"at": moment.at, "location": location.as_dict(), "sectSource": "sun_altitude"}
+        payload = _alchemize_payload(
+            dict(moment.chart), moment.diurnal, "sky", context, moment.positions, moment.result
+        )
+        moment.memo[key] = payload
+    return payload
+
+
 def _alchemize_payload(
-    chart: dict[str, Any], diurnal: bool, source: str, context: dict[str, Any], positions: Any = None
+    chart: dict[str, Any],
+    diurnal: bool,
+    source: str,
+    context: dict[str, Any],
+    positions: Any = None,
+    result: AlchemizeResult | None = None,
 ) -> dict[str, Any]:
-    result = alchemize(chart, diurnal)
+    result = result if result is not None else alchemize(chart, diurnal)
     payload = result.as_dict()
     payload["source"] = source
     payload["normalized"] = True
@@ -272,11 +292,7 @@ async def alchemize_post(request: Request) -> ORJSONResponse:
     if body.positions is None:
         at = parse_instant(body.at, "at") if body.at else None
         location = _location(settings, body.location)
-        moment = sky.moment(at, location)
-        context = {"at": moment.at, "location": location.as_dict(), "sectSource": "sun_altitude"}
-        return ORJSONResponse(
-            _alchemize_payload(dict(moment.chart), moment.diurnal, "sky", context, moment.positions)
-        )
+        return ORJSONResponse(_sky_payload(sky.moment(at, location), location))
     chart, diurnal, source, context = _resolve_chart(body, settings, sky)
     return ORJSONResponse(_alchemize_payload(chart, diurnal, source, context))
 
@@ -296,8 +312,4 @@ async def alchemize_get(
 ) -> ORJSONResponse:
     when: datetime | None = parse_instant(at, "at") if at else None
     location = parse_location(settings, lat, lon, tz, names=QUERY_NAMES)
-    moment = sky.moment(when, location)
-    context = {"at": moment.at, "location": location.as_dict(), "sectSource": "sun_altitude"}
-    return ORJSONResponse(
-        _alchemize_payload(dict(moment.chart), moment.diurnal, "sky", context, moment.positions)
-    )
+    return ORJSONResponse(_sky_payload(sky.moment(when, location), location))
