@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from shared.settings import Settings
-
-from .sky import SkyCache
+from shared.sky import SkyCache
 
 
 async def get_settings_dep(request: Request) -> Settings:

@@ -16,10 +16,10 @@ from shared.catalog.resolver import IngredientResolver
 from shared.infra import infrastructure
 from shared.ratelimit import RateLimitSettings, install_rate_limiting
 from shared.settings import Settings, get_settings
+from shared.sky import SkyCache
 from shared.usage import usage_recording
 
 from . import routes_calc, routes_elemental, routes_planetary
-from .sky import SkyCache
 
 SERVICE = "alchemical-core"
 

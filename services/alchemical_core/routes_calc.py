@@ -14,14 +14,14 @@ from shared.alchemy.thermodynamics import Thermodynamics, thermodynamics
 from shared.astro import is_diurnal
 from shared.errors import InvalidInput
 from shared.http import ORJSONResponse
+from shared.inputs import QUERY_NAMES, Location, parse_instant, parse_location
 from shared.ratelimit import heavy_calculation
+from shared.sky import SkyMoment
 from shared.validation import json_body, openapi_body
 
 from .deps import SettingsDep, SkyDep
 from .dishes import dish_elements
-from .inputs import QUERY_NAMES, Location, parse_instant, parse_location
 from .schemas import ChartRequest, LocationIn, ThermodynamicsRequest
-from .sky import SkyMoment
 
 router = APIRouter(tags=["calculate"])
 

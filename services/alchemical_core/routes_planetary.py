@@ -21,11 +21,11 @@ from shared.astro import (
 )
 from shared.errors import InvalidInput
 from shared.http import ORJSONResponse
+from shared.inputs import QUERY_NAMES, Location, parse_instant, parse_location
 from shared.ratelimit import heavy_calculation
 from shared.validation import openapi_query
 
 from .deps import SettingsDep
-from .inputs import QUERY_NAMES, Location, parse_instant, parse_location
 from .schemas import PositionsRequest
 
 router = APIRouter(tags=["planetary"])

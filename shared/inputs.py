@@ -1,4 +1,4 @@
-"""Input parsing shared by the core routes: instants, locations, ingredient lists.
+"""Input parsing shared by the services: instants, locations (with IANA zones), coordinates.
 
 Each parser raises :class:`shared.errors.InvalidInput` naming the field, so every bad input is a 422
 with a clear reason (never a 500).

@@ -20,8 +20,7 @@ from shared.alchemy import ChartPoint, alchemize
 from shared.alchemy.alchemize import AlchemizeResult
 from shared.astro import compute_positions, is_diurnal, positions_for_minute
 from shared.astro.ephemeris import PlanetPosition
-
-from .inputs import Location
+from shared.inputs import Location
 
 _CACHE_SIZE = 512
 
