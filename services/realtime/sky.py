@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from threading import Lock
 from typing import Any
 
-from shared.alchemy import ChartPoint, alchemize
+from shared.alchemy import alchemize
 from shared.astro import find_events, is_diurnal, planetary_hour, positions_for_minute
-from shared.astro.ephemeris import PlanetPosition
 from shared.astro.events import CelestialEvent
 from shared.astro.hours import PlanetaryHour
 from shared.bus import utc_iso
+from shared.sky import chart_from_positions  # the same chart as alchemical-core: energy == /alchemize
 
 from .protocol import Location
 
@@ -88,15 +87,6 @@ class HourCache:
 # --------------------------------------------------------------------------------------------------
 # Energy
 # --------------------------------------------------------------------------------------------------
-
-
-def chart_from_positions(positions: Mapping[str, PlanetPosition]) -> dict[str, ChartPoint]:
-    """The live-sky chart, built exactly as alchemical-core builds it (exact longitudes, no distances):
-    the energy pushed here equals ``POST /alchemize`` for the same minute and place."""
-    return {
-        name: ChartPoint(sign=p.sign, degree=p.degree_in_sign, longitude=p.longitude)
-        for name, p in positions.items()
-    }
 
 
 def minute_of(at: datetime) -> datetime:
