@@ -3,7 +3,8 @@
 One uvicorn process (1 worker, uvloop, httptools) serves the same thermodynamics calculation twice:
 
 - ``POST /calculate/thermodynamics``       anonymous, exempt from rate limiting (the baseline);
-- ``POST /calculate/thermodynamics/auth``  needs ``Authorization: Bearer <access JWT>`` (``CurrentUser``)
+- ``POST /calculate/thermodynamics/auth``  needs ``Authorization: Bearer <access JWT>`` (``CurrentUser``;
+                                           ``…/auth-direct`` calls ``authenticate_request(request)``)
                                            and passes the rate limiter (Redis-backed when ``redis-server``
                                            is installed: one is started on an ephemeral port), with the
                                            budget leased 5 units per Redis round trip as the default
@@ -38,10 +39,10 @@ from pathlib import Path
 from typing import Annotated
 
 import httpx
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from pydantic import BaseModel, Field
 
-from shared.auth.deps import current_user
+from shared.auth.deps import authenticate_request, current_user
 from shared.auth.principal import Principal
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,6 +105,11 @@ def create_bench_app() -> FastAPI:
     async def thermo_auth(
         body: ThermoRequest, _user: Annotated[Principal, Depends(current_user)]
     ) -> ORJSONResponse:
+        return ORJSONResponse(_compute(body))
+
+    @router.post("/calculate/thermodynamics/auth-direct")
+    async def thermo_auth_direct(body: ThermoRequest, request: Request) -> ORJSONResponse:
+        await authenticate_request(request)
         return ORJSONResponse(_compute(body))
 
     # --breakdown: the same work limited but anonymous, and authenticated but exempt from limiting.
@@ -211,16 +217,35 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+Headers = dict[str, str]
+
+
+def _lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def wrk_run(
-    url: str, token: str | None, duration: int, connections: int, threads: int
+    url: str, pool: list[Headers], duration: int, connections: int, threads: int
 ) -> tuple[float, int, int]:
-    """``(requests/s, requests, non-2xx responses)`` of one wrk run."""
-    headers = f'wrk.headers["Authorization"] = "Bearer {token}"\n' if token else ""
+    """``(requests/s, requests, non-2xx responses)`` of one wrk run; requests cycle through ``pool``
+    (every variant goes through the same Lua ``request()`` path, so the generator costs the same)."""
+    entries = []
+    for headers in pool:
+        items = {"Content-Type": "application/json", **headers}
+        entries.append(
+            "{" + ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in items.items()) + "}"
+        )
     script = (
         'wrk.method = "POST"\n'
         f"wrk.body = [[{BODY}]]\n"
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f"{headers}"
+        f"local pool = {{{', '.join(entries)}}}\n"
+        "local i = 0\n"
+        "request = function()\n"
+        "  i = i % #pool + 1\n"
+        "  local h = {}\n"
+        "  for k, v in pairs(pool[i]) do h[k] = v end\n"
+        "  return wrk.format(nil, nil, h, nil)\n"
+        "end\n"
     )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
@@ -240,10 +265,9 @@ def wrk_run(
     return rps, total, int(bad.group(1)) if bad else 0
 
 
-async def _httpx_load(url: str, token: str | None, duration: int, connections: int) -> tuple[float, int, int]:
-    headers = {"content-type": "application/json"}
-    if token:
-        headers["authorization"] = f"Bearer {token}"
+async def _httpx_load(
+    url: str, pool: list[Headers], duration: int, connections: int
+) -> tuple[float, int, int]:
     done = 0
     bad = 0
     deadline = time.perf_counter() + duration
@@ -253,6 +277,7 @@ async def _httpx_load(url: str, token: str | None, duration: int, connections: i
         async def worker() -> None:
             nonlocal done, bad
             while time.perf_counter() < deadline:
+                headers = {"content-type": "application/json", **pool[done % len(pool)]}
                 r = await client.post(url, content=BODY, headers=headers)
                 done += 1
                 bad += r.status_code >= 300
@@ -262,10 +287,33 @@ async def _httpx_load(url: str, token: str | None, duration: int, connections: i
         return done / (time.perf_counter() - started), done, bad
 
 
-def load(url: str, token: str | None, args: argparse.Namespace) -> tuple[float, int, int]:
+def load(url: str, pool: list[Headers], args: argparse.Namespace) -> tuple[float, int, int]:
     if shutil.which("wrk"):
-        return wrk_run(url, token, args.duration, args.connections, args.threads)
-    return asyncio.run(_httpx_load(url, token, args.duration, min(args.connections, 32)))
+        return wrk_run(url, pool, args.duration, args.connections, args.threads)
+    return asyncio.run(_httpx_load(url, pool, args.duration, min(args.connections, 32)))
+
+
+def mint_tokens(users: int) -> list[str]:
+    """Access tokens of ``users`` distinct users, signed with the server's secret (verification never
+    touches the database, so the users need not exist there)."""
+    import uuid
+
+    from shared.auth.roles import scopes_for_roles
+    from shared.auth.settings import AuthSettings
+    from shared.auth.tokens import TokenService
+    from shared.settings import Settings
+
+    service = TokenService(Settings(env="test", jwt_secret=SECRET), AuthSettings())
+    return [
+        service.issue_access(
+            user_id=uuid.uuid4(),
+            email=f"user{n}@bench.example",
+            roles=["user"],
+            scopes=scopes_for_roles(["user"]),
+            tier="authenticated",
+        ).token
+        for n in range(users)
+    ]
 
 
 def login_latency(base: str, n: int) -> list[float]:
@@ -305,6 +353,12 @@ def main() -> int:
         " request goes to Redis)",
     )
     parser.add_argument(
+        "--users",
+        type=int,
+        default=64,
+        help="distinct callers (tokens / client addresses) the load cycles through",
+    )
+    parser.add_argument(
         "--breakdown",
         action="store_true",
         help="also measure limiter-only and JWT-only variants of the route",
@@ -339,34 +393,39 @@ def main() -> int:
         backend = (
             f"redis {redis_url}, {args.lease_max} units reserved per round trip" if redis_url else "memory"
         )
-        print(f"rate limiter backend: {backend}")
+        print(f"rate limiter backend: {backend}; {args.users} distinct callers")
         with bench_server(env) as (base, pid):
             r = httpx.post(base + "/auth/register", json={"email": "bench@example.com", "password": PASSWORD})
             r.raise_for_status()
-            token = r.json()["access_token"]
+            tokens = mint_tokens(args.users)
+            bearer = [{"Authorization": f"Bearer {t}"} for t in tokens]
+            addresses = [{"X-Forwarded-For": f"198.18.{n // 250}.{n % 250 + 1}"} for n in range(args.users)]
             anon_url = base + "/calculate/thermodynamics"
             auth_url = base + "/calculate/thermodynamics/auth"
             warm_up = argparse.Namespace(**{**vars(args), "duration": 2})
-            for url, tok in ((anon_url, None), (auth_url, token)):  # sanity check, then warm up
-                headers = {"content-type": "application/json"}
-                if tok:
-                    headers["authorization"] = f"Bearer {tok}"
+            nobody: list[Headers] = [{}]
+            for url, pool in ((anon_url, nobody), (auth_url, bearer)):  # sanity check, then warm up
+                headers = {"content-type": "application/json", **pool[0]}
                 httpx.post(url, content=BODY, headers=headers).raise_for_status()
-                load(url, tok, warm_up)
-            variants = [("anon", anon_url, None), ("auth", auth_url, token)]
+                load(url, pool, warm_up)
+            variants: list[tuple[str, str, list[Headers]]] = [
+                ("anon", anon_url, [{}]),
+                ("auth", auth_url, bearer),
+            ]
+            variants.append(("auth direct", base + "/calculate/thermodynamics/auth-direct", bearer))
             if args.breakdown:
                 variants += [
-                    ("limiter only", base + "/calculate/thermodynamics/limited", None),
-                    ("JWT only", base + "/calculate/thermodynamics/auth-unlimited", token),
+                    ("limiter only", base + "/calculate/thermodynamics/limited", addresses),
+                    ("JWT only", base + "/calculate/thermodynamics/auth-unlimited", bearer),
                 ]
             rps: dict[str, list[float]] = {name: [] for name, _, _ in variants}
             cpu_us: dict[str, list[float]] = {name: [] for name, _, _ in variants}
             errors = 0
             for run in range(args.runs):
                 order = variants
-                for name, url, tok in order if run % 2 == 0 else reversed(order):
+                for name, url, pool in order if run % 2 == 0 else reversed(order):
                     cpu0 = process_cpu_s(pid)
-                    rate, total, bad = load(url, tok, args)
+                    rate, total, bad = load(url, pool, args)
                     cpu_us[name].append((process_cpu_s(pid) - cpu0) / max(total, 1) * 1e6)
                     rps[name].append(rate)
                     errors += bad
@@ -384,7 +443,12 @@ def main() -> int:
             )
             cpu_txt = f"anonymous {med_cpu['anon']:.0f}, authenticated {med_cpu['auth']:.0f} us/req"
             print(f"median server CPU: {cpu_txt}")
-            for label, value in (("throughput", ratio), ("server CPU per request", cpu_ratio)):
+            direct = med["auth direct"] / med["anon"]
+            for label, value in (
+                ("throughput", ratio),
+                ("server CPU per request", cpu_ratio),
+                ("throughput, authenticate_request() instead of Depends", direct),
+            ):
                 verdict = "PASS" if value >= 0.85 else "FAIL"
                 print(f"RATIO authenticated/anonymous by {label} = {value:.3f}  (target >= 0.85: {verdict})")
             for name, _, _ in variants[2:]:

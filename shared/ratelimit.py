@@ -509,6 +509,8 @@ class RateLimiter:
         self._rejected: dict[str, Any] = {}
         # key -> [units left, expires (monotonic), global count after the last reservation, denied]
         self._leases: dict[str, list[Any]] = {}
+        # key -> completion of the reservation in flight for it (leased rules)
+        self._reserving: dict[str, asyncio.Future[None]] = {}
         self._static: dict[str, tuple[Rule, tuple[tuple[bytes, bytes], tuple[bytes, bytes]]]] = {}
 
     @property
@@ -530,7 +532,7 @@ class RateLimiter:
         """Count one request of ``identity`` against ``rule``."""
         key = f"{self.cfg.key_prefix}:{rule.name}:{_digest(identity)}"
         remote = self.remote
-        if remote is not None and (not self.degraded or time.monotonic() >= self._retry_at):
+        while remote is not None and (not self.degraded or time.monotonic() >= self._retry_at):
             now = time.monotonic()
             lease = self._leases.get(key)
             if lease is not None and lease[1] > now:
@@ -539,16 +541,32 @@ class RateLimiter:
                 if lease[0] > 0:  # served from this instance's reserved units
                     lease[0] -= 1
                     return self._leased(rule, lease, now)
-            try:
-                count, ttl_ms = await remote.hit(key, rule.window_ms, rule.lease)
-            except Exception as exc:  # whatever went wrong with Redis, never fail the request for it
-                self._redis_failed(exc)
-            else:
-                if self.degraded:
-                    self._redis_recovered()
-                return self._reserved(rule, key, count, ttl_ms / 1000.0)
+            if rule.lease > 1:
+                pending = self._reserving.get(key)
+                if pending is not None:  # one reservation per key at a time: wait for it, then look again
+                    await asyncio.shield(pending)
+                    continue
+            return await self._reserve(remote, rule, key)
         count, ttl_s = self.local.hit(key, rule.window_s, time.monotonic())
         return self._decide(rule, count, ttl_s, "local")
+
+    async def _reserve(self, remote: RedisWindows, rule: Rule, key: str) -> Decision:
+        flight: asyncio.Future[None] | None = None
+        if rule.lease > 1:
+            flight = self._reserving[key] = asyncio.get_running_loop().create_future()
+        try:
+            count, ttl_ms = await remote.hit(key, rule.window_ms, rule.lease)
+        except Exception as exc:  # whatever went wrong with Redis, never fail the request for it
+            self._redis_failed(exc)
+            local_count, ttl_s = self.local.hit(key, rule.window_s, time.monotonic())
+            return self._decide(rule, local_count, ttl_s, "local")
+        finally:
+            if flight is not None:
+                del self._reserving[key]
+                flight.set_result(None)
+        if self.degraded:
+            self._redis_recovered()
+        return self._reserved(rule, key, count, ttl_ms / 1000.0)
 
     def _reserved(self, rule: Rule, key: str, count: int, ttl_s: float) -> Decision:
         """After reserving ``rule.lease`` units that brought the shared counter to ``count``."""
@@ -667,7 +685,7 @@ class RateLimitMiddleware:
                 # A 429 raised by an endpoint rule already carries its own RateLimit-* headers.
                 if message["status"] != 429 or not any(name == b"ratelimit-limit" for name, _ in headers):
                     headers.extend(scope[_SCOPE_KEY].raw_headers())
-                    message = {**message, "headers": headers}
+                    message["headers"] = headers  # a fresh message per response: replace its header list
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

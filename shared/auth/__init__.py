@@ -5,6 +5,7 @@ from shared.auth.authenticator import Authenticator, get_authenticator
 from shared.auth.deps import (
     CurrentUser,
     OptionalUser,
+    authenticate_request,
     current_user,
     optional_user,
     require_roles,
@@ -35,6 +36,7 @@ __all__ = [
     "Principal",
     "Role",
     "Tier",
+    "authenticate_request",
     "TokenExpired",
     "TokenInvalid",
     "TokenMissing",

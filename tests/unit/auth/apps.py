@@ -10,12 +10,12 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from asgi_lifespan import LifespanManager
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from httpx import ASGITransport, AsyncClient
 from pydantic import BaseModel
 
 from shared.app import create_app
-from shared.auth.deps import CurrentUser, OptionalUser, require_roles, require_scopes
+from shared.auth.deps import CurrentUser, OptionalUser, authenticate_request, require_roles, require_scopes
 from shared.auth.principal import Principal
 from shared.auth.router import auth_router
 from shared.auth.service import create_user
@@ -89,6 +89,15 @@ def probe_router() -> APIRouter:
     @router.get("/analytics-write", dependencies=[Depends(require_scopes("analytics:write"))])
     async def analytics_write() -> dict[str, bool]:
         return {"ok": True}
+
+    @router.get("/direct")
+    async def direct(
+        request: Request, role: str | None = None, scope: str | None = None
+    ) -> dict[str, object]:
+        principal = await authenticate_request(
+            request, roles=[role] if role else (), scopes=[scope] if scope else ()
+        )
+        return principal.describe()
 
     @router.post("/heavy", dependencies=[Depends(heavy_calculation)])
     async def heavy(body: Calc) -> dict[str, float]:

@@ -403,3 +403,15 @@ async def test_control_characters_are_refused(
         "/auth/api-keys", json={"name": "bad\x00name"}, headers=bearer(user["access_token"])
     )
     assert r.status_code == 422 and r.json()["details"][0]["field"] == "name"
+
+
+async def test_authenticate_request_is_the_dependency_free_form(app: FastAPI, client: AsyncClient) -> None:
+    r = await client.get("/probe/direct")
+    assert r.status_code == 401 and r.json()["error"] == "AUTH_TOKEN_MISSING"
+    auth = bearer((await register(client))["access_token"])
+    assert (await client.get("/probe/direct", headers=auth)).json()["kind"] == "user"
+    r = await client.get("/probe/direct?role=admin", headers=auth)
+    assert r.status_code == 403 and r.json()["error"] == "AUTH_INSUFFICIENT_ROLE"
+    r = await client.get("/probe/direct?scope=analytics:write", headers=auth)
+    assert r.status_code == 403 and r.json()["error"] == "AUTH_INSUFFICIENT_PERMISSIONS"
+    assert (await client.get("/probe/direct?scope=kitchen:recommend", headers=auth)).status_code == 200

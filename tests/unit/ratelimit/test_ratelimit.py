@@ -397,9 +397,8 @@ async def test_leases_never_let_a_client_past_its_limit_across_instances() -> No
 
 async def test_refusals_are_cached_until_the_window_resets() -> None:
     fake = FlakyRedis()
-    limiter = RateLimiter(
-        RateLimitSettings(tier_anonymous="2/minute"), fake, timeout_s=0.5, service="rl-deny"
-    )  # type: ignore[arg-type]
+    cfg = RateLimitSettings(tier_anonymous="2/minute")
+    limiter = RateLimiter(cfg, fake, timeout_s=0.5, service="rl-deny")  # type: ignore[arg-type]
     rule = limiter.rule("anonymous")
     assert [(await limiter.hit(rule, "ip:9")).allowed for _ in range(3)] == [True, True, False]
     calls = fake.calls
@@ -408,4 +407,17 @@ async def test_refusals_are_cached_until_the_window_resets() -> None:
         assert not d.allowed and d.retry_after_s >= 1
     assert fake.calls == calls
     assert (await limiter.hit(rule, "ip:other")).allowed  # other clients are unaffected
+    await limiter.aclose()
+
+
+async def test_concurrent_requests_share_one_reservation() -> None:
+    fake = FlakyRedis()
+    cfg = RateLimitSettings(tier_authenticated="1000/minute", lease_fraction=0.01)  # lease 10
+    limiter = RateLimiter(cfg, fake, timeout_s=0.5, service="rl-flight")  # type: ignore[arg-type]
+    rule = limiter.rule("authenticated")
+    decisions = await asyncio.gather(*(limiter.hit(rule, "u:7") for _ in range(64)))
+    assert all(d.allowed for d in decisions)
+    # 64 concurrent requests of one client: 7 reservations of 10, not 64 (no units are wasted).
+    assert fake.hits == 7 and fake.counts[next(iter(fake.counts))][0] == 70
+    assert sorted(d.remaining for d in decisions)[0] == 1000 - 64
     await limiter.aclose()
