@@ -154,4 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # `python -m shared.cli` runs this file as __main__: hand over to the importable module, where the
+    # command groups (shared.db.cli) register themselves.
+    from shared.cli import main as _main
+
+    raise SystemExit(_main())
