@@ -11,7 +11,8 @@ from shared.catalog import Catalog, DietRules
 from shared.catalog.loader import DATA_DIR
 
 CATALOG_DIR = Path(__file__).resolve().parents[3] / "shared" / "catalog"
-UPSTREAM = Path("/work/shared/data/upstream")
+#: The handed-over data set beside the checkout (``../shared``), when present (it is in CI and sessions).
+UPSTREAM = Path(__file__).resolve().parents[4] / "shared" / "data" / "upstream"
 
 
 @pytest.mark.skipif(not UPSTREAM.is_dir(), reason="upstream snapshot not mounted")
