@@ -15,7 +15,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -178,6 +178,15 @@ class KitchenIndex:
     cuisine_counts: Mapping[str, int]
     stats: ResolutionStats
     build_ms: float
+    # Columns of ``recipes`` for the scoring loop (same order): ids, ruling planet index in
+    # CLASSICAL_PLANETS, id of the favourable-planet combination in ``fav_combos``, method affinity.
+    ids: tuple[str, ...] = ()
+    ruling_index: tuple[int, ...] = ()
+    fav_ids: tuple[int, ...] = ()
+    fav_combos: tuple[tuple[str, ...], ...] = ()
+    affinities: tuple[float, ...] = ()
+    #: cuisine slug → indices into ``recipes``, ascending
+    cuisine_positions: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def cuisine_slugs(self) -> tuple[str, ...]:
@@ -379,6 +388,8 @@ def build_index(catalog: Catalog, resolver: IngredientResolver | None = None) ->
         unresolved_names=len(unresolved_names),
         unknown_units=unknown_units,
     )
+    combos: dict[tuple[str, ...], int] = {}
+    fav_ids = tuple(combos.setdefault(e.favourable, len(combos)) for e in entries)
     elapsed = (time.perf_counter() - started) * 1000.0
     log.info(
         "kitchen index: %d recipes, %d ingredients, %d/%d food lines resolved (%.1f%%), %.0f ms",
@@ -400,4 +411,15 @@ def build_index(catalog: Catalog, resolver: IngredientResolver | None = None) ->
         cuisine_counts=MappingProxyType(dict(Counter(e.cuisine_slug for e in entries))),
         stats=stats,
         build_ms=elapsed,
+        ids=tuple(e.id for e in entries),
+        ruling_index=tuple(CLASSICAL_PLANETS.index(e.ruling.planet) for e in entries),
+        fav_ids=fav_ids,
+        fav_combos=tuple(combos),
+        affinities=tuple(e.method_affinity for e in entries),
+        cuisine_positions=MappingProxyType(
+            {
+                slug: tuple(i for i, e in enumerate(entries) if e.cuisine_slug == slug)
+                for slug in {e.cuisine_slug for e in entries}
+            }
+        ),
     )

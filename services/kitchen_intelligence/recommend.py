@@ -23,7 +23,7 @@ from typing import Any, Final
 
 import orjson
 
-from shared.alchemy import ELEMENTS, profile_compatibility, thermodynamics
+from shared.alchemy import CLASSICAL_PLANETS, ELEMENTS, profile_compatibility, thermodynamics
 from shared.astro.hours import PlanetaryHour
 from shared.errors import InvalidInput
 from shared.settings import Settings
@@ -59,6 +59,8 @@ SERVICE_LABEL: Final = "alchm.kitchen Kitchen Intelligence"
 #: Weight of "uses what I have" when the caller lists ingredients: score = 0.8·base + 0.2·pantry.
 PANTRY_WEIGHT: Final = 0.2
 _ROUND = 4
+_WEIGHTS: Final = dict(WEIGHTS)  # one shared (never mutated) dict in every breakdown
+_EVEN: Final = dict.fromkeys(ELEMENTS, 0.25)
 
 
 def parse_elements(value: Any, field: str) -> tuple[float, float, float, float] | None:
@@ -145,42 +147,64 @@ class Scored:
 class Ranking:
     """The sorted scores of one request; :meth:`scored` materialises a row for display."""
 
-    __slots__ = ("_entries", "elementals", "finals", "rows", "sky")
+    __slots__ = (
+        "_entries",
+        "bases",
+        "elementals",
+        "favs",
+        "finals",
+        "hits",
+        "order",
+        "pantry_size",
+        "scores",
+        "sky",
+    )
 
     def __init__(
         self,
-        rows: list[tuple[float, str, int, float, float, float | None, tuple[str, ...]]],
+        order: list[int],
+        scores: list[float],
+        bases: list[float],
+        favs: list[float],
+        hits: dict[int, tuple[str, ...]] | None,
         finals: list[tuple[float, float, float, float]],
         elementals: list[float],
         sky: SkyContext,
         entries: Sequence[RecipeEntry],
+        pantry_size: int = 0,
     ) -> None:
-        self.rows = rows
+        self.pantry_size = pantry_size
+        self.order = order  # recipe indices, best first
+        self.scores = scores  # per recipe index (all recipes; only ``order`` passed the filter)
+        self.bases = bases
+        self.favs = favs
+        self.hits = hits  # pantry hits per recipe index, None without a pantry
         self.finals = finals
         self.elementals = elementals
         self.sky = sky
         self._entries = entries
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.order)
 
     def scored(self, position: int) -> Scored:
-        neg, _id, i, base, fav, share, hits = self.rows[position]
+        i = self.order[position]
         entry = self._entries[i]
+        hits = self.hits[i] if self.hits is not None else ()
         return Scored(
             entry=entry,
-            score=-neg,
-            base=base,
+            score=self.scores[i],
+            base=self.bases[i],
             sky=self.sky.planets[entry.ruling.planet].score,
             elemental=self.elementals[i],
-            favour=fav,
+            favour=self.favs[i],
             final=self.finals[i],
-            pantry_share=share,
+            pantry_share=None if self.hits is None else len(hits) / self.pantry_size,
             pantry_hits=hits,
         )
 
     def page(self, offset: int, limit: int) -> list[Scored]:
-        return [self.scored(p) for p in range(offset, min(len(self.rows), offset + limit))]
+        return [self.scored(p) for p in range(offset, min(len(self.order), offset + limit))]
 
 
 def _iso(at: datetime) -> str:
@@ -189,13 +213,6 @@ def _iso(at: datetime) -> str:
 
 def _r(value: float) -> float:
     return round(value, _ROUND)
-
-
-def _normalized(values: Sequence[float]) -> dict[str, float]:
-    total = values[0] + values[1] + values[2] + values[3]
-    if not total > 0:
-        return dict.fromkeys(ELEMENTS, 0.25)
-    return {el: round(v / total, _ROUND) for el, v in zip(ELEMENTS, values, strict=True)}
 
 
 class RecommendEngine:
@@ -211,7 +228,7 @@ class RecommendEngine:
         )
         self._tables_lock = Lock()
         self._effective: dict[tuple[int, datetime], datetime] = {}
-        self._summaries: dict[str, dict[str, Any]] = {}
+        self._summaries: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}
 
     # --- normalisation --------------------------------------------------------------------------------------
 
@@ -353,40 +370,47 @@ class RecommendEngine:
         pantry: Sequence[TermRef] = (),
     ) -> Ranking:
         """Every recipe passing the filter, scored, sorted by score (descending) then id."""
+        index = self.index
         finals, elementals = self.elemental_table(sky, target)
-        planets = sky.planets
-        sky_by_planet = {p: ps.score for p, ps in planets.items()}
+        sky_scores = [sky.planets[p].score for p in CLASSICAL_PLANETS]
         dignity = sky.dignity
-        favour_memo: dict[tuple[str, ...], float] = {}
+        combo_favour = [planetary_favour(combo, dignity) for combo in index.fav_combos]
+        favs = [combo_favour[f] for f in index.fav_ids]
         w_sky, w_el, w_fav, w_met = (
             WEIGHTS[k] for k in ("sky", "elemental", "planetaryFavour", "methodAffinity")
         )
-        keep_all = query_filter.is_empty
-        accepts = query_filter.accepts
-        rows: list[tuple[float, str, int, float, float, float | None, tuple[str, ...]]] = []
-        append = rows.append
-        n_pantry = len(pantry)
-        for i, entry in enumerate(self.index.recipes):
-            if not keep_all and not accepts(entry):
-                continue
-            fav = favour_memo.get(entry.favourable)
-            if fav is None:
-                fav = favour_memo[entry.favourable] = planetary_favour(entry.favourable, dignity)
-            base = (
-                w_sky * sky_by_planet[entry.ruling.planet]
-                + w_el * elementals[i]
-                + w_fav * fav
-                + w_met * entry.method_affinity
-            )
-            if n_pantry:
-                hits = tuple(t.text for t in pantry if _uses(entry, t))
-                share: float | None = len(hits) / n_pantry
-                score = (1.0 - PANTRY_WEIGHT) * base + PANTRY_WEIGHT * len(hits) / n_pantry
-                append((-score, entry.id, i, base, fav, share, hits))
+        bases = [
+            w_sky * sky_scores[r] + w_el * el + w_fav * fav + w_met * aff
+            for r, el, fav, aff in zip(index.ruling_index, elementals, favs, index.affinities, strict=True)
+        ]
+        if query_filter.is_empty:
+            kept: Sequence[int] = range(len(bases))
+        else:
+            accepts = query_filter.accepts
+            recipes = index.recipes
+            if query_filter.cuisines:  # only those cuisines' recipes can pass: look at nothing else
+                candidates: Sequence[int] = sorted(
+                    i for c in query_filter.cuisines for i in index.cuisine_positions.get(c, ())
+                )
             else:
-                append((-base, entry.id, i, base, fav, None, ()))
-        rows.sort()
-        return Ranking(rows, finals, elementals, sky, self.index.recipes)
+                candidates = range(len(recipes))
+            kept = [i for i in candidates if accepts(recipes[i])]
+        scores = bases
+        hits: dict[int, tuple[str, ...]] | None = None
+        if pantry:
+            n_pantry = len(pantry)
+            hits = {}
+            scores = list(bases)
+            for i in kept:
+                entry = index.recipes[i]
+                found = tuple(t.text for t in pantry if _uses(entry, t))
+                hits[i] = found
+                scores[i] = (1.0 - PANTRY_WEIGHT) * bases[i] + PANTRY_WEIGHT * (len(found) / n_pantry)
+        # ``index.recipes`` is sorted by id and ``kept`` ascending, so a stable sort on the score alone
+        # breaks ties by id.
+        negated = [-x for x in scores]
+        order = sorted(kept, key=negated.__getitem__)
+        return Ranking(order, scores, bases, favs, hits, finals, elementals, sky, index.recipes, len(pantry))
 
     # --- the answer -----------------------------------------------------------------------------------------
 
@@ -436,48 +460,68 @@ class RecommendEngine:
             ctx["unresolved_ingredients"] = unresolved
         return ctx
 
+    def _static(self, entry: RecipeEntry) -> tuple[dict[str, Any], dict[str, str]]:
+        found = self._summaries.get(entry.id)
+        if found is None:
+            found = self._summaries[entry.id] = (recipe_summary(entry), entry.ruling.as_dict())
+        return found
+
     def item(self, s: Scored, sky: SkyContext, query: RecipeQuery, rank: int) -> dict[str, Any]:
         entry = s.entry
-        planet_sky = sky.planets[entry.ruling.planet]
+        summary_static, ruling = self._static(entry)
         reasons = explain(s, sky, query.target is not None)
         spirit, essence, matter, substance = sky.esms
-        thermo = thermodynamics(spirit, essence, matter, substance, *s.final)
+        f, w, e, a = s.final
+        thermo = thermodynamics(spirit, essence, matter, substance, f, w, e, a)
+        total = f + w + e + a
+        elemental = round(s.elemental, _ROUND)
+        sky_score = round(s.sky, _ROUND)
         breakdown: dict[str, Any] = {
-            "sky": _r(s.sky),
-            "elemental": _r(s.elemental),
-            "planetaryFavour": _r(s.favour),
-            "methodAffinity": _r(entry.method_affinity),
-            "weights": dict(WEIGHTS),
-            "rulingPlanet": {**entry.ruling.as_dict(), "now": sky.planet_dicts[planet_sky.planet]},
+            "sky": sky_score,
+            "elemental": elemental,
+            "planetaryFavour": round(s.favour, _ROUND),
+            "methodAffinity": round(entry.method_affinity, _ROUND),
+            "weights": _WEIGHTS,
+            # its condition now (sign, dignity, decan, hour, critical degree…): request_context.sky.planets
+            "rulingPlanet": {**ruling, "skyScore": sky_score},
             "elementalMode": "caller_elements_compatibility" if query.target is not None else "sky_cosine",
-            "favourablePlanets": list(entry.favourable),
-            "methods": list(entry.affinity_methods),
+            "favourablePlanets": entry.favourable,
+            "methods": entry.affinity_methods,
         }
         if s.pantry_share is not None:
-            breakdown["baseScore"] = _r(s.base)
+            breakdown["baseScore"] = round(s.base, _ROUND)
             breakdown["pantry"] = {
-                "share": _r(s.pantry_share),
-                "uses": list(s.pantry_hits),
+                "share": round(s.pantry_share, _ROUND),
+                "uses": s.pantry_hits,
                 "weight": PANTRY_WEIGHT,
             }
-        static = self._summaries.get(entry.id)
-        if static is None:
-            static = self._summaries[entry.id] = recipe_summary(entry)
-        summary = dict(static)
-        summary.update(
+        summary = dict(summary_static)
+        summary["elemental_score"] = elemental
+        summary["planetary_alignment"] = sky_score
+        summary["match_reasons"] = reasons
+        summary["elements"] = (
             {
-                "elemental_score": _r(s.elemental),
-                "planetary_alignment": _r(s.sky),
-                "match_reasons": reasons,
-                "elements": _normalized(s.final),
-                "elementsRegime": "recipe_pipeline",
-                "thermodynamics": {k: round(v, 6) for k, v in thermo.as_dict().items()},
+                "Fire": round(f / total, _ROUND),
+                "Water": round(w / total, _ROUND),
+                "Earth": round(e / total, _ROUND),
+                "Air": round(a / total, _ROUND),
             }
+            if total > 0
+            else _EVEN
         )
+        summary["elementsRegime"] = "recipe_pipeline"
+        summary["thermodynamics"] = {
+            "heat": round(thermo.heat, 6),
+            "entropy": round(thermo.entropy, 6),
+            "reactivity": round(thermo.reactivity, 6),
+            "gregsEnergy": round(thermo.gregs_energy, 6),
+            "kalchm": round(thermo.kalchm, 6),
+            "monica": round(thermo.monica, 6),
+        }
         return {
             "rank": rank,
             "recipe": summary,
-            "score": _r(s.score),
+            "score": round(s.score, _ROUND),
             "breakdown": breakdown,
             "reasons": reasons,
             "match_reasons": reasons,

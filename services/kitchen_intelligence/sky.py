@@ -150,10 +150,8 @@ class SkyContext:
             "esms": {k: round(v, 6) for k, v in self.alchemy.esms.totals.items()},
             "isDiurnal": self.diurnal,
             "season": self.season,
-            "planets": {
-                p: {"sign": s.sign, "dignity": s.dignity_label, "retrograde": s.retrograde}
-                for p, s in self.planets.items()
-            },
+            # each classical planet's condition now as a ruling planet (the items' breakdowns refer to it)
+            "planets": dict(self.planet_dicts),
         }
 
 

@@ -161,7 +161,7 @@ async def test_hour_ruler_reason(client: AsyncClient, app: FastAPI) -> None:
     ruled = [i for i in body["recommendations"] if i["breakdown"]["rulingPlanet"]["planet"] == hour_planet]
     for item in ruled:
         assert any(r.startswith(f"{hour_planet} rules this hour") for r in item["reasons"]), item["reasons"]
-        assert item["breakdown"]["rulingPlanet"]["now"]["hourBonus"] == 0.2
+        assert body["request_context"]["sky"]["planets"][hour_planet]["hourBonus"] == 0.2
 
 
 async def test_pantry_boost(client: AsyncClient) -> None:
