@@ -168,7 +168,7 @@ def ingredient_detail(index: KitchenIndex, slug_or_name: str) -> dict[str, Any]:
             "dominantElement": entry.dominant,
             "recipeCount": entry.recipe_count,
             "requested": slug_or_name,
-            "canonical": ing.slug != slug_or_name,
+            "aliasUsed": ing.slug != slug_or_name,
         }
     )
     return body

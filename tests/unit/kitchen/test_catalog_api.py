@@ -130,7 +130,7 @@ async def test_ingredient_detail_by_slug_alias_and_name(client: AsyncClient, ind
     r = await client.get(f"/ingredients/{alias}")
     assert r.status_code == 200 and r.json()["slug"] == target
     r = await client.get("/ingredients/BASIL")
-    assert r.status_code == 200 and r.json()["slug"] == "basil" and r.json()["canonical"] is True
+    assert r.status_code == 200 and r.json()["slug"] == "basil" and r.json()["aliasUsed"] is True
     assert (await client.get("/ingredients/unobtainium")).status_code == 404
 
 
