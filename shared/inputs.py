@@ -43,13 +43,17 @@ class Location:
 _ZONES: dict[str, ZoneInfo] = {}
 
 
-def _zone(name: str) -> ZoneInfo:
-    zone = _ZONES.get(name)
-    if zone is None:
-        zone = ZoneInfo(name)
+def zone(name: str) -> ZoneInfo:
+    """The ZoneInfo of an IANA name (memoised; raises ZoneInfoNotFoundError/ValueError when unknown)."""
+    found = _ZONES.get(name)
+    if found is None:
+        found = ZoneInfo(name)
         if len(_ZONES) < 1024:
-            _ZONES[name] = zone
-    return zone
+            _ZONES[name] = found
+    return found
+
+
+_zone = zone
 
 
 def parse_instant(value: Any, field: str = "at", *, default_now: bool = True) -> datetime:
@@ -76,7 +80,7 @@ def parse_instant(value: Any, field: str = "at", *, default_now: bool = True) ->
         except ValueError as exc:
             raise InvalidInput(field, f"not an ISO 8601 date-time: {value[:64]!r}") from exc
     else:
-        raise InvalidInput(field, "must be an ISO 8601 date-time string")
+        raise InvalidInput(field, "must be an ISO 8601 date-time string or epoch milliseconds")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     dt = dt.astimezone(UTC)
