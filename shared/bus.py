@@ -33,6 +33,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
+from shared.aio import checkpoint
+
 log = logging.getLogger("shared.bus")
 
 #: The realtime channels (api.md). Any service may publish on them; the realtime service relays them.
@@ -349,6 +351,7 @@ class RedisBus:
                                 last, last_id = event.order, event.id
                                 yield event
                     while True:
+                        checkpoint()
                         message = await pubsub.get_message(timeout=1.0)
                         if message is None or message.get("type") != "message":
                             continue
@@ -370,6 +373,7 @@ class RedisBus:
                     self.reconnects += 1
                     log.warning("bus subscriber lost Redis (%s); reconnecting in %.1fs", exc, backoff)
                     await asyncio.sleep(backoff)
+                    checkpoint()
                     backoff = min(self._reconnect_max_s, backoff * 2)
                 finally:
                     with contextlib.suppress(Exception):

@@ -25,6 +25,8 @@ import socket
 import time
 from typing import Any, Protocol
 
+from shared.aio import checkpoint
+
 log = logging.getLogger("shared.leader")
 
 # KEYS[1] lock; ARGV[1] identity, ARGV[2] ttl ms. 'OK'-like 1 when acquired, else the remaining PTTL.
@@ -182,6 +184,7 @@ class RedisLeaderElection(_Base):
     async def run(self) -> None:
         try:
             while True:
+                checkpoint()  # a cancel lost inside a Redis call (shared.aio) must still end the loop
                 if self.is_leader:
                     await asyncio.sleep(self.renew_interval_s)
                     await self._try_renew()

@@ -67,6 +67,7 @@ from prometheus_client import Counter, Gauge
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.aio import checkpoint
 from shared.logging import request_id_var
 from shared.settings import Settings
 
@@ -493,6 +494,7 @@ class UsageRecorder:
         assert self._wake is not None and self._stopping is not None
         wake = self._wake
         while not self._closing:
+            checkpoint()
             # After a failure wait out the backoff (only shutdown interrupts it, a full buffer does not),
             # else wait for the tick or for a full batch.
             event = self._stopping if self._backoff else wake

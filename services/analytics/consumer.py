@@ -31,6 +31,8 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge
 
+from shared.aio import checkpoint
+
 from .store import AnalyticsStore, IngestResult
 
 log = logging.getLogger("services.analytics.consumer")
@@ -214,6 +216,7 @@ class UsageConsumer:
     async def run(self) -> None:
         backoff = 0.0
         while not self._stopping:
+            checkpoint()
             try:
                 if not self._group_ready:
                     await self.ensure_group()

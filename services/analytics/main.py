@@ -19,6 +19,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from shared.aio import checkpoint
 from shared.app import create_app
 from shared.infra import infrastructure
 from shared.ratelimit import install_rate_limiting
@@ -69,6 +70,7 @@ async def run_cleanup(app: FastAPI) -> dict[str, int]:
 async def _cleanup_loop(app: FastAPI, interval_s: float) -> None:
     await asyncio.sleep(min(60.0, interval_s))
     while True:
+        checkpoint()
         try:
             await run_cleanup(app)
         except Exception as exc:

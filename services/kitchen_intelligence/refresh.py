@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.aio import checkpoint
 from shared.astro import planetary_hour
 from shared.astro.hours import PlanetaryHour
 from shared.bus import RECOMMENDATIONS_REFRESH, Bus
@@ -104,6 +105,7 @@ class HourRefresher:
 
     async def run(self) -> None:
         while True:
+            checkpoint()
             try:
                 hour = self.current_hour()
                 wait = (hour.end - self.clock()).total_seconds() + _MARGIN_S

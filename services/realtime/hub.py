@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
+from shared.aio import checkpoint
 from shared.bus import (
     CELESTIAL_EVENTS,
     CHANNELS,
@@ -406,6 +407,7 @@ class Hub:
     async def relay(self) -> None:
         """The one bus subscriber of this process."""
         while True:
+            checkpoint()
             try:
                 async for event in self.bus.subscribe():
                     self.broadcast(event)

@@ -15,6 +15,7 @@ import logging
 import time
 from typing import Any
 
+from shared.aio import checkpoint
 from shared.metrics import DEPENDENCY_FAILURES
 
 from .protocol import Location
@@ -89,8 +90,10 @@ class LocationRegistry:
             return
         last_full = 0.0
         while True:
+            checkpoint()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.refresh_s)
+                async with asyncio.timeout(self.refresh_s):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 if time.monotonic() - last_full >= self.refresh_s * 0.9:

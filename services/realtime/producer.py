@@ -29,6 +29,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared.aio import checkpoint
 from shared.astro.events import CelestialEvent
 from shared.astro.hours import PlanetaryHour
 from shared.bus import CELESTIAL_EVENTS, ENERGY_UPDATES, PLANETARY_HOURS, Bus, utc_iso
@@ -114,6 +115,7 @@ class Producer:
 
     async def run(self) -> None:
         while True:
+            checkpoint()
             await self.leadership.wait_leader()
             log.info("producer active (%s)", self.leadership.identity)
             self._reset()
@@ -129,6 +131,7 @@ class Producer:
         poll = timedelta(seconds=self.settings.producer_poll_s)
         while self.leadership.is_leader:
             due = await self.step()
+            checkpoint()
             wake = min(due, self.clock.now() + poll)
             sleeper = asyncio.ensure_future(self.clock.sleep_until(wake))
             lost = asyncio.ensure_future(self.leadership.wait_lost())

@@ -100,3 +100,28 @@ async def test_bus_publish_replay_and_subscriber_survives_redis_restart(redis_se
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await client.aclose()
+
+
+async def test_cancelling_the_election_always_stops_it(shared_redis: RedisServer) -> None:
+    """Regression: Python 3.11's wait_for (inside redis-py's writes) swallowed a cancel that landed while a
+    command opened its connection; the election loop ran on and its owner's shutdown waited forever. Each
+    round drops the pool's connections so the cancel lands in that window, at a varying moment."""
+    client = aioredis.from_url(shared_redis.url, socket_timeout=0.5)
+    stuck = []
+    try:
+        for i in range(150):
+            await client.connection_pool.disconnect()
+            election = RedisLeaderElection(client, f"test:leader:cancel:{time.monotonic_ns()}", ttl_ms=300)
+            task = asyncio.create_task(election.run())
+            for _ in range(i % 12):
+                await asyncio.sleep(0)
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=2.0)
+            if not done:
+                stuck.append(i)
+                task.cancel()
+                await asyncio.wait({task}, timeout=2.0)
+            assert not election.is_leader
+        assert stuck == []
+    finally:
+        await client.aclose()
