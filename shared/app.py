@@ -10,6 +10,8 @@ readiness checks and may add more startup state; the factory wraps it.
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -31,6 +33,17 @@ ReadinessCheck = Callable[[], Awaitable[Any]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 READINESS_TIMEOUT_S = 2.0
+
+log = logging.getLogger("shared.app")
+
+
+def freeze_startup_heap() -> int:
+    """Collect once, then freeze every surviving object (``gc.freeze()``): the start-up heap (catalog,
+    tables, routes, ~100k+ objects) is never scanned again, so a full collection under load costs what
+    requests allocated, not a 30-60 ms stop of the worker. Returns the number of objects frozen."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -72,9 +85,13 @@ def create_app(
         SERVICE_INFO.labels(service, cfg.version, cfg.env).set(1)
         app.state.started_monotonic = time.monotonic()
         if lifespan is None:
+            if cfg.gc_freeze:
+                log.info("gc: froze %d start-up objects", freeze_startup_heap())
             yield
         else:
             async with lifespan(app):
+                if cfg.gc_freeze:
+                    log.info("gc: froze %d start-up objects", freeze_startup_heap())
                 yield
 
     app = FastAPI(

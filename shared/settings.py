@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     log_json: bool = True
     #: Log one line per request (NGINX already writes an access log; off by default for throughput).
     access_log: bool = False
+    #: After start-up, move everything loaded so far (catalog, ephemeris tables, routes) out of the garbage
+    #: collector's reach with ``gc.freeze()``: full collections then scan only what requests allocate,
+    #: instead of pausing the worker for tens of milliseconds (a p99 killer). See ``shared.app``.
+    gc_freeze: bool = True
 
     # --- data stores -------------------------------------------------------------------------------
     #: SQLAlchemy async URL. Default: SQLite file under ``var/`` (embedded mode).
