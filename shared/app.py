@@ -51,6 +51,23 @@ def _operation_id(route: APIRoute) -> str:
     return f"{tag}-{route.name}"
 
 
+def _add_routes(app: FastAPI, router: APIRouter) -> None:
+    """Put ``router``'s routes in the app's own route table instead of ``include_router``.
+
+    FastAPI 0.16x keeps an included router as one nested node: every request is matched against each
+    included router ahead of its route, then matched again inside it, about 35 µs per request on this
+    machine (a third of what a cached calculation costs). Our routers carry no include-time options
+    (prefix, tags and dependencies are given to ``APIRouter(...)`` and already applied to each route), so
+    adding their routes directly is equivalent. Build routers with :func:`api_router` so their routes get
+    the app's operation ids (``include_router`` would have applied them)."""
+    app.router.routes.extend(router.routes)
+
+
+def api_router(**kwargs: Any) -> APIRouter:
+    """An ``APIRouter`` for :func:`create_app`'s ``routers=``: operation ids ``<tag>-<name>``."""
+    return APIRouter(generate_unique_id_function=_operation_id, **kwargs)
+
+
 async def get_app_settings(request: Request) -> Settings:
     """Dependency: the settings the app was built with."""
     settings: Settings = request.app.state.settings
@@ -104,6 +121,9 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json" if cfg.show_docs else None,
         generate_unique_id_function=_operation_id,
+        # FastAPI's native OpenTelemetry hooks: off (metrics are Prometheus, shared.metrics); when on, every
+        # request pays for the provider checks even with no exporter configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = cfg
     app.state.service = service
@@ -142,7 +162,7 @@ def create_app(
     app.add_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
 
     for router in routers:
-        app.include_router(router)
+        _add_routes(app, router)
 
     app.add_middleware(
         CORSMiddleware,

@@ -6,11 +6,12 @@ import math
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 
 from shared.alchemy import ChartError, ChartPoint, alchemize, inertial_mass_weight, parse_chart
 from shared.alchemy.alchemize import AlchemizeResult
 from shared.alchemy.thermodynamics import Thermodynamics, thermodynamics
+from shared.app import api_router
 from shared.astro import is_diurnal
 from shared.errors import InvalidInput
 from shared.http import ORJSONResponse
@@ -23,7 +24,7 @@ from .deps import SettingsDep, SkyDep
 from .dishes import dish_elements
 from .schemas import ChartRequest, LocationIn, ThermodynamicsRequest
 
-router = APIRouter(tags=["calculate"])
+router = api_router(tags=["calculate"])
 
 
 def _location(settings: Any, loc: LocationIn | None, prefix: str = "location.") -> Location:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
+from shared.app import api_router
 from shared.http import ORJSONResponse
 from shared.validation import json_body, openapi_body
 
 from .dishes import dominant, mean_elements
 from .schemas import ElementalRequest
 
-router = APIRouter(tags=["calculate"])
+router = api_router(tags=["calculate"])
 
 
 @router.post(

@@ -8,9 +8,10 @@ from functools import lru_cache
 from threading import Lock
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import Body, Depends, Query, Request
 
 from shared.alchemy import CLASSICAL_PLANETS, dignity_score
+from shared.app import api_router
 from shared.astro import (
     LocationError,
     compute_positions,
@@ -28,7 +29,7 @@ from shared.validation import openapi_query
 from .deps import SettingsDep
 from .schemas import PositionsRequest
 
-router = APIRouter(tags=["planetary"])
+router = api_router(tags=["planetary"])
 
 MAX_EVENT_WINDOW = timedelta(days=31)
 DEFAULT_EVENT_WINDOW = timedelta(days=7)

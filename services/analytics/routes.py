@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 
+from shared.app import api_router
 from shared.auth.deps import OptionalUser, require_roles, require_scopes
 from shared.auth.principal import Principal
 from shared.db.session import DbSession
@@ -18,7 +19,7 @@ from . import aggregates
 from .schemas import EventBatch, FeedbackIn, LogIn
 from .store import AnalyticsStore, served_row, usage_row
 
-router = APIRouter(tags=["analytics"])
+router = api_router(tags=["analytics"])
 
 ReadAccess = Annotated[Principal, Depends(require_roles("admin", "service"))]
 WriteAccess = Annotated[Principal, Depends(require_scopes("analytics:write"))]

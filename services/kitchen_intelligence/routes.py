@@ -17,11 +17,12 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import orjson
-from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi import Body, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
+from shared.app import api_router
 from shared.astro.ephemeris import minute_floor
 from shared.catalog.vocab import cuisine_slug
 from shared.errors import AppError, InvalidInput, NotFound
@@ -50,8 +51,8 @@ from .sky import SkyContext
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
 
-router = APIRouter(tags=["kitchen"])
-legacy = APIRouter(tags=["legacy"])
+router = api_router(tags=["kitchen"])
+legacy = api_router(tags=["legacy"])
 
 ListQuery = Annotated[list[str] | None, Query(description="repeat the parameter or give a comma list")]
 LIMIT_MAX = 100

@@ -13,14 +13,14 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query
+from fastapi import Depends, FastAPI, Path, Query
 from starlette.requests import Request
 
 from services.rune.kitchen import get_kitchen_index
 from services.rune.runes import get_rune_set
 from services.rune.schemas import MAX_USER_ID_CHARS, CastRequest, GuidanceRequest, SituationRequest
 from services.rune.service import RuneService
-from shared.app import create_app
+from shared.app import api_router, create_app
 from shared.infra import infrastructure
 from shared.ratelimit import RateLimitSettings, install_rate_limiting
 from shared.settings import Settings, get_settings
@@ -60,7 +60,7 @@ UserQuery = Annotated[
     str | None, Query(max_length=MAX_USER_ID_CHARS, description="Optional: personalises the daily choice")
 ]
 
-router = APIRouter(tags=["rune"])
+router = api_router(tags=["rune"])
 
 
 @router.get("/rune/daily", summary="The rune of the day for a local date and zone")

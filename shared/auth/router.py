@@ -20,10 +20,11 @@ import uuid
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from shared.app import api_router
 from shared.auth.authenticator import get_authenticator
 from shared.auth.deps import CurrentUser, require_roles
 from shared.auth.principal import Principal
@@ -45,7 +46,7 @@ from shared.db.session import DbSession
 from shared.errors import AppError
 from shared.ratelimit import enforce, rate_limit, request_ip
 
-auth_router = APIRouter(prefix="/auth", tags=["auth"])
+auth_router = api_router(prefix="/auth", tags=["auth"])
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
