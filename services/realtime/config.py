@@ -34,6 +34,8 @@ class RealtimeSettings(BaseSettings):
     max_connections_per_ip: int = Field(default=100, ge=0)
     #: Concurrent connections on one instance (0 = unlimited); more are closed 1013.
     max_connections: int = Field(default=20_000, ge=0)
+    #: Broadcast fast path: frame once and write the bytes straight to every idle socket (direct.py).
+    direct_writes: bool = True
 
     # --- uvicorn (used by ``python -m services.realtime``; see docs/realtime.md) ---------------------
     ping_interval_s: float = Field(default=20.0, gt=0, le=600)

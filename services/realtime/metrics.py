@@ -82,6 +82,12 @@ class _HubCollector(Collector):
         for channel, count in sorted(sent_totals.items()):
             sent.add_metric([channel], float(count))
         yield sent
+        direct = CounterMetricFamily(
+            "alchm_ws_frames_direct",
+            "Of the frames sent, those written straight to an idle socket by the broadcast fast path",
+        )
+        direct.add_metric([], float(sum(h.frames_direct for h in hubs)))
+        yield direct
         fds = GaugeMetricFamily("alchm_ws_open_fds", "Open file descriptors of the process")
         fds.add_metric([], _open_fds())
         yield fds

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import time
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from tests.support.servers import RedisServer, ServiceProcess
 pytestmark = pytest.mark.integration
 
 APP = "services.realtime.main:app"
+# The WebSocket implementation ``python -m services.realtime`` runs (and its broadcast fast path needs).
+WS_ARGS = ("--ws", "websockets-sansio")
 LEADER_KEY = "alchm:rt:leader"
 NY = (40.7128, -74.0060, "America/New_York")
 
@@ -74,8 +77,8 @@ async def leader_pid(client: Any) -> int | None:
 
 
 async def test_fanout_takeover_and_replay(redis_server: RedisServer, service_factory: Any) -> None:
-    a = service_factory(APP, env_for(redis_server))
-    b = service_factory(APP, env_for(redis_server))
+    a = service_factory(APP, env_for(redis_server), extra_args=WS_ARGS)
+    b = service_factory(APP, env_for(redis_server), extra_args=WS_ARGS)
     client = aioredis.from_url(redis_server.url)
     bus = RedisBus(client)
     try:
@@ -135,7 +138,9 @@ async def test_hour_change_published_within_1s_of_the_boundary(
     boundary = planetary_hour(real_now, *NY).end
     lead = 4.0  # the service's clock starts this long before a boundary
     start = boundary - timedelta(seconds=lead)
-    svc = service_factory(APP, env_for(redis_server, ALCHM_REALTIME_CLOCK_START=start.isoformat()))
+    svc = service_factory(
+        APP, env_for(redis_server, ALCHM_REALTIME_CLOCK_START=start.isoformat()), extra_args=WS_ARGS
+    )
     following = planetary_hour(boundary, *NY)
     # ``last_event_id=0`` replays the stream from its start, so the update is seen even if this (loaded)
     # machine connects only after the boundary; then it also arrives live.
@@ -209,7 +214,9 @@ async def test_slow_client_dropped_1013_while_normal_client_on_time(
     redis_server: RedisServer, service_factory: Any
 ) -> None:
     svc = service_factory(
-        APP, env_for(redis_server, ALCHM_REALTIME_SEND_QUEUE_FRAMES="32", ALCHM_REALTIME_CLOSE_TIMEOUT_S="10")
+        APP,
+        env_for(redis_server, ALCHM_REALTIME_SEND_QUEUE_FRAMES="32", ALCHM_REALTIME_CLOSE_TIMEOUT_S="10"),
+        extra_args=WS_ARGS,
     )
     client = aioredis.from_url(redis_server.url)
     bus = RedisBus(client)
@@ -241,6 +248,10 @@ async def test_slow_client_dropped_1013_while_normal_client_on_time(
             interesting = [ln for ln in metrics.splitlines() if ln.startswith(("alchm_ws_d", "alchm_ws_c"))]
             assert 'alchm_ws_disconnects_total{reason="slow_consumer"} 1.0' in metrics, interesting
             assert "alchm_ws_connections 1.0" in metrics, interesting  # the normal client is still there
+            # the broadcast fast path was in use (frames written straight to idle sockets) and did not
+            # keep the slow reader from filling its queue
+            direct = re.search(r"^alchm_ws_frames_direct_total (\S+)$", metrics, re.M)
+            assert direct is not None and float(direct.group(1)) > 0, interesting
             await wait_for(
                 _async(lambda: len(latencies) >= len(sent_at)), 15, "normal client got every event"
             )
@@ -271,7 +282,7 @@ def _async(predicate: Callable[[], Any]) -> Callable[[], Any]:
 async def test_graceful_shutdown_closes_1001_and_releases_the_lock(
     redis_server: RedisServer, service_factory: Any
 ) -> None:
-    svc = service_factory(APP, env_for(redis_server))
+    svc = service_factory(APP, env_for(redis_server), extra_args=WS_ARGS)
     client = aioredis.from_url(redis_server.url)
     try:
         await wait_for(lambda: leader_pid(client), 5, "leader")

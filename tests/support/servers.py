@@ -311,6 +311,8 @@ class ServiceProcess:
     env: Mapping[str, str]
     port: int = field(default_factory=free_port)
     factory: bool = False
+    #: More uvicorn options (e.g. ``--ws websockets-sansio``, as ``python -m services.realtime`` runs).
+    extra_args: Sequence[str] = ()
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path = field(
         default_factory=lambda: Path(tempfile.mkstemp(prefix="alchm-svc-", suffix=".log")[1])
@@ -341,6 +343,7 @@ class ServiceProcess:
         ]
         if self.factory:
             cmd.append("--factory")
+        cmd.extend(self.extra_args)
         self.proc = subprocess.Popen(
             cmd,
             cwd=REPO_ROOT,
@@ -373,9 +376,16 @@ class ServiceProcess:
 
 
 def run_uvicorn(
-    app: str, env: Mapping[str, str] | None = None, *, factory: bool = False, ready_path: str = "/health"
+    app: str,
+    env: Mapping[str, str] | None = None,
+    *,
+    factory: bool = False,
+    ready_path: str = "/health",
+    extra_args: Sequence[str] = (),
 ) -> ServiceProcess:
-    return ServiceProcess(app=app, env=dict(env or {}), factory=factory).start(ready_path=ready_path)
+    return ServiceProcess(app=app, env=dict(env or {}), factory=factory, extra_args=tuple(extra_args)).start(
+        ready_path=ready_path
+    )
 
 
 @atexit.register
