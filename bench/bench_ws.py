@@ -1,11 +1,12 @@
 """WebSocket broadcast benchmark for the realtime service (run by hand; prints its figures).
 
     .venv/bin/python bench/bench_ws.py --connections 1000
-    .venv/bin/python bench/bench_ws.py --connections 10000 --procs 4 [--deflate]
+    .venv/bin/python bench/bench_ws.py --connections 10000 --procs 4 [--deflate] [--gateway]
 
 Starts a private redis-server and ONE realtime instance (``python -m services.realtime``: uvicorn, uvloop,
 Sans-I/O websockets, permessage-deflate off unless ``--deflate``) on ephemeral loopback ports, directly (no
-NGINX), then opens N concurrent connections from several client processes (``websockets`` asyncio client),
+NGINX; with ``--gateway``, through the project's own gateway config rendered by scripts/render_nginx.py, as
+deployed), then opens N concurrent connections from several client processes (``websockets`` asyncio client),
 and measures:
 
 * server memory per idle connection: (RSS with N idle sockets − RSS before) / N;
@@ -155,6 +156,21 @@ def frames_sent(ws_port: int) -> float:
     return 0.0
 
 
+def fanout_mean_ms(ws_port: int) -> float:
+    """The server's own mean fan-out time per broadcast (alchm_ws_broadcast_fanout_seconds)."""
+    import httpx
+
+    text = httpx.get(f"http://127.0.0.1:{ws_port}/metrics", timeout=10).text
+    values = {}
+    for line in text.splitlines():
+        if line.startswith(
+            ("alchm_ws_broadcast_fanout_seconds_sum", "alchm_ws_broadcast_fanout_seconds_count")
+        ):
+            name, value = line.rsplit(" ", 1)
+            values[name.rsplit("_", 1)[1]] = float(value)
+    return 1000 * values.get("sum", 0.0) / values["count"] if values.get("count") else float("nan")
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(q * (len(values) - 1) + 0.5))]
@@ -184,6 +200,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--payload", type=int, default=200, help="approximate broadcast payload bytes")
     parser.add_argument("--deflate", action="store_true", help="server accepts permessage-deflate")
+    parser.add_argument(
+        "--gateway",
+        action="store_true",
+        help="connect through the gateway (NGINX with the rendered project config, /ws/) instead of directly",
+    )
     parser.add_argument(
         "--server-timing",
         action="store_true",
@@ -231,11 +252,17 @@ def main() -> int:
         stderr=subprocess.STDOUT,
     )
     procs: list[Any] = []
+    gateway = None
     try:
         wait_port(ws_port)
         url = f"ws://127.0.0.1:{ws_port}/ws"
+        where = "uvicorn directly (no NGINX)"
+        if args.gateway:
+            gateway = start_gateway(ws_port, args.connections)
+            url = gateway.base_url.replace("http://", "ws://") + "/ws/"
+            where = "the gateway (NGINX, project config)"
         print(
-            f"target: uvicorn directly at {url} (no NGINX); permessage-deflate "
+            f"target: {where} at {url}; permessage-deflate "
             f"{'ON' if args.deflate else 'off'}; {args.procs} client processes; server pid {server.pid}"
         )
         # warm-up: one connection round trip, so imports/caches are in the baseline
@@ -305,6 +332,11 @@ def main() -> int:
                 f"max {statistics.median(r[2] for r in results):.0f} ms (target p99 ≤ 500 ms); "
                 f"server wrote all frames by {statistics.median(r[3] for r in results):.0f} ms"
             )
+        print(
+            f"server fan-out (bus event → every socket written or queued), mean per broadcast: "
+            f"{fanout_mean_ms(ws_port):.0f} ms (the rest of the delivery time is the kernel, NGINX and the "
+            "Python clients sharing the 2 cores)"
+        )
         for pipe in pipes:
             pipe.send("close")
         for pipe in pipes:
@@ -315,6 +347,8 @@ def main() -> int:
             p.join(timeout=10)
             if p.is_alive():
                 p.kill()
+        if gateway is not None:
+            gateway.stop()
         server.send_signal(signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             server.wait(timeout=20)
@@ -323,6 +357,30 @@ def main() -> int:
         redis_proc.terminate()
         redis_proc.wait(timeout=10)
     return 0
+
+
+def start_gateway(ws_port: int, connections: int) -> Any:
+    """NGINX with the project's gateway config (local profile), realtime upstream = the bench server."""
+    import importlib.util
+
+    from tests.support.servers import NginxServer
+
+    spec = importlib.util.spec_from_file_location("alchm_render_nginx", ROOT / "scripts" / "render_nginx.py")
+    assert spec is not None and spec.loader is not None
+    renderer = importlib.util.module_from_spec(spec)
+    sys.modules["alchm_render_nginx"] = renderer
+    spec.loader.exec_module(renderer)
+    # each proxied socket holds two NGINX connections (client + upstream), spread over the workers
+    need = 2 * connections + 1024
+    text = renderer.render(
+        profile="local",
+        listen="127.0.0.1:{{PORT}}",
+        prefix="{{PREFIX}}",
+        upstreams={"realtime": [f"127.0.0.1:{ws_port}"]},
+        worker_connections=need,
+        rlimit_nofile=need + 1024,
+    )
+    return NginxServer(text).start()
 
 
 async def _warmup(url: str) -> None:

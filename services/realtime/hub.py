@@ -34,7 +34,7 @@ from .clock import Clock
 from .config import RealtimeSettings
 from .direct import DirectWriter, direct_writer, encode_text_frame
 from .locations import LocationRegistry
-from .metrics import BROADCAST_LAG, CLIENT_ERRORS, DISCONNECTS, EVENTS_RELAYED, register_hub
+from .metrics import BROADCAST_FANOUT, BROADCAST_LAG, CLIENT_ERRORS, DISCONNECTS, EVENTS_RELAYED, register_hub
 from .protocol import (
     ALL_CHANNELS_MASK,
     CHANNEL_BITS,
@@ -400,6 +400,7 @@ class Hub:
         if bit is None:
             return 0
         EVENTS_RELAYED.labels(event.channel).inc()
+        started = time.perf_counter()
         planetary = event.channel == PLANETARY_HOURS
         targets: Iterable[Connection]
         if planetary:
@@ -431,6 +432,7 @@ class Hub:
                 queued = conn.push(frame, data, channel)
             if queued:
                 count += 1
+        BROADCAST_FANOUT.observe(time.perf_counter() - started)
         if event.created:
             BROADCAST_LAG.observe(max(0.0, time.time() - event.created))
         return count

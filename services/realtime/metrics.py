@@ -30,6 +30,11 @@ BROADCAST_LAG = Histogram(
     "From event creation (publisher clock) to enqueued on every local socket",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+BROADCAST_FANOUT = Histogram(
+    "alchm_ws_broadcast_fanout_seconds",
+    "Server time to hand one event to every local subscriber (written to the socket or queued)",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
 EVENTS_RELAYED = Counter("alchm_ws_events_relayed_total", "Bus events relayed to local sockets", ["channel"])
 PRODUCER_PUBLISHED = Counter(
     "alchm_realtime_producer_published_total", "Events published by the producer (leader only)", ["channel"]
