@@ -42,6 +42,11 @@ async def echo_auth(rest: str, request: Request) -> dict[str, object]:
     return _seen(request)
 
 
+@router.get("/api/v1/{rest:path}")
+async def echo_api_v1(rest: str, request: Request) -> dict[str, object]:
+    return _seen(request)
+
+
 @router.post("/upload")
 async def upload(request: Request) -> dict[str, object]:
     body = await request.body()
