@@ -11,6 +11,8 @@ import math
 from types import MappingProxyType
 from typing import Final
 
+from shared.zodiac import PLANETS, SIGNS
+
 __all__ = [
     "ASCENDANT",
     "ASCENDANT_VESSEL_WEIGHT",
@@ -49,21 +51,7 @@ ELEMENTS: Final = ("Fire", "Water", "Earth", "Air")
 #: The four alchemical quantities, in the order every table here uses: [Spirit, Essence, Matter, Substance].
 ESMS_AXES: Final = ("Spirit", "Essence", "Matter", "Substance")
 
-#: Zodiac signs, lowercase, in ecliptic order (index i covers longitudes [30·i, 30·i + 30)).
-SIGNS: Final = (
-    "aries",
-    "taurus",
-    "gemini",
-    "cancer",
-    "leo",
-    "virgo",
-    "libra",
-    "scorpio",
-    "sagittarius",
-    "capricorn",
-    "aquarius",
-    "pisces",
-)
+#: Zodiac signs (``shared.zodiac.SIGNS``): index i covers longitudes [30·i, 30·i + 30).
 SIGN_INDEX: Final = MappingProxyType({sign: i for i, sign in enumerate(SIGNS)})
 
 #: Sign → element (domain-analysis §1.2): Fire, Earth, Air, Water repeating from Aries.
@@ -75,19 +63,7 @@ MODALITIES: Final = ("Cardinal", "Fixed", "Mutable")
 #: Sign → modality: Cardinal, Fixed, Mutable repeating from Aries.
 SIGN_MODALITY: Final = MappingProxyType({sign: MODALITIES[i % 3] for i, sign in enumerate(SIGNS)})
 
-#: The ten bodies that carry ESMS, in canonical order (Sun..Pluto).
-PLANETS: Final = (
-    "Sun",
-    "Moon",
-    "Mercury",
-    "Venus",
-    "Mars",
-    "Jupiter",
-    "Saturn",
-    "Uranus",
-    "Neptune",
-    "Pluto",
-)
+#: The ten bodies that carry ESMS, in canonical order (Sun..Pluto): ``shared.zodiac.PLANETS``.
 ASCENDANT: Final = "Ascendant"
 #: Every body the engines accept: the ten planets plus the Ascendant.
 BODIES: Final = (*PLANETS, ASCENDANT)

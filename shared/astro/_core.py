@@ -28,6 +28,8 @@ from typing import Any, Final
 
 import ephem
 
+from shared.zodiac import SIGNS
+
 #: Body names in canonical order (Sun..Pluto).
 BODY_NAMES: Final[tuple[str, ...]] = (
     "Sun",
@@ -40,22 +42,6 @@ BODY_NAMES: Final[tuple[str, ...]] = (
     "Uranus",
     "Neptune",
     "Pluto",
-)
-
-#: Lowercase tropical sign names, Aries first.
-SIGNS: Final[tuple[str, ...]] = (
-    "aries",
-    "taurus",
-    "gemini",
-    "cancer",
-    "leo",
-    "virgo",
-    "libra",
-    "scorpio",
-    "sagittarius",
-    "capricorn",
-    "aquarius",
-    "pisces",
 )
 
 _BODY_FACTORIES: Final[dict[str, Callable[[], Any]]] = {

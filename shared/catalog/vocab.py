@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from shared.catalog.text import fold, normalize_text
+from shared.zodiac import PLANETS, SIGNS
 
 __all__ = [
     "COURSES",
@@ -26,35 +27,9 @@ __all__ = [
 
 ELEMENTS: tuple[str, str, str, str] = ("Fire", "Water", "Earth", "Air")
 
-# Real bodies only (the ESMS engine's Sun..Pluto). "Earth", "Ceres", "Apollo"… are dropped.
-PLANETS: tuple[str, ...] = (
-    "Sun",
-    "Moon",
-    "Mercury",
-    "Venus",
-    "Mars",
-    "Jupiter",
-    "Saturn",
-    "Uranus",
-    "Neptune",
-    "Pluto",
-)
+# Real bodies only (shared.zodiac.PLANETS, the ESMS engine's Sun..Pluto). "Earth", "Ceres"… are dropped.
 _PLANET_BY_KEY = {p.lower(): p for p in PLANETS}
 
-SIGNS: tuple[str, ...] = (
-    "aries",
-    "taurus",
-    "gemini",
-    "cancer",
-    "leo",
-    "virgo",
-    "libra",
-    "scorpio",
-    "sagittarius",
-    "capricorn",
-    "aquarius",
-    "pisces",
-)
 _SIGNS = frozenset(SIGNS)
 
 SEASONS: tuple[str, str, str, str] = ("spring", "summer", "autumn", "winter")
