@@ -28,21 +28,10 @@ from typing import Any, Final
 
 import ephem
 
-from shared.zodiac import SIGNS
+from shared.zodiac import PLANETS, SIGNS
 
 #: Body names in canonical order (Sun..Pluto).
-BODY_NAMES: Final[tuple[str, ...]] = (
-    "Sun",
-    "Moon",
-    "Mercury",
-    "Venus",
-    "Mars",
-    "Jupiter",
-    "Saturn",
-    "Uranus",
-    "Neptune",
-    "Pluto",
-)
+BODY_NAMES: Final[tuple[str, ...]] = PLANETS
 
 _BODY_FACTORIES: Final[dict[str, Callable[[], Any]]] = {
     "Sun": ephem.Sun,
