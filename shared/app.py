@@ -224,10 +224,14 @@ def create_app(
         ],
         max_age=600,
     )
+    docs_paths = (
+        {app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url} if cfg.show_docs else set()
+    )
     app.add_middleware(
         RequestContextMiddleware,
         service=service,
         max_body_bytes=cfg.max_body_bytes,
         access_log=cfg.access_log,
+        docs_paths=frozenset(p for p in docs_paths if p and cfg.show_docs),
     )
     return app

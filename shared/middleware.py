@@ -4,6 +4,9 @@
 - Request-body size limit: 413 with the api.md error body, by Content-Length or while streaming.
 - Prometheus HTTP metrics labelled by route template (``/recipes/{recipe_id}``, never the raw path).
 - Optional one-line access log.
+- API docs behind the gateway: for the docs pages and the schema only, a sane ``X-Forwarded-Prefix``
+  (the public prefix NGINX stripped, e.g. ``/api/alchemical``) becomes the ASGI ``root_path``, so
+  ``/api/alchemical/docs`` loads ``/api/alchemical/openapi.json`` and "Try it out" calls the public paths.
 """
 
 from __future__ import annotations
@@ -26,6 +29,17 @@ log = logging.getLogger("shared.access")
 _RID_OK = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 #: Routes that are not worth a metric series of their own (probes and the scrape itself).
 UNMEASURED = frozenset({"/health", "/ready", "/metrics"})
+#: A public path prefix: slash-separated plain segments only (it ends up inside the docs page's script).
+_PREFIX_OK = re.compile(r"^(?:/[A-Za-z0-9._~-]{1,64}){1,8}$")
+
+
+def forwarded_prefix(scope: Scope) -> str | None:
+    """The request's ``X-Forwarded-Prefix`` when it is a plain path prefix, else None."""
+    for name, value in scope["headers"]:
+        if name == b"x-forwarded-prefix":
+            candidate = value.decode("latin-1").rstrip("/")
+            return candidate if _PREFIX_OK.match(candidate) else None
+    return None
 
 
 class _BodyTooLarge(Exception):
@@ -37,8 +51,17 @@ def _new_request_id() -> str:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, service: str, max_body_bytes: int, access_log: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        service: str,
+        max_body_bytes: int,
+        access_log: bool = False,
+        docs_paths: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
+        self.docs_paths = docs_paths
         self.service = service
         self.max_body = max_body_bytes
         self.access_log = access_log
@@ -64,6 +87,11 @@ class RequestContextMiddleware:
                 request_id_var.set(_new_request_id())
             await self.app(scope, receive, send)
             return
+
+        if scope["path"] in self.docs_paths and not scope.get("root_path"):
+            prefix = forwarded_prefix(scope)
+            if prefix:
+                scope = {**scope, "root_path": prefix}
 
         rid = None
         content_length = None

@@ -61,3 +61,15 @@ def test_metrics_hidden_and_health_served(core_gateway: str) -> None:
     assert httpx.get(core_gateway + "/health", timeout=10).status_code == 200
     r = httpx.get(core_gateway + "/api/alchemical/health", timeout=10)
     assert r.status_code == 200 and r.json()["service"] == "alchemical-core"
+
+
+def test_api_docs_work_through_the_gateway(core_gateway: str) -> None:
+    """/api/alchemical/docs loads the schema from the public prefix, and the schema's server is that prefix,
+    so "Try it out" calls the gateway's paths."""
+    page = httpx.get(core_gateway + "/api/alchemical/docs", timeout=10)
+    assert page.status_code == 200
+    assert "url: '/api/alchemical/openapi.json'" in page.text
+    schema = httpx.get(core_gateway + "/api/alchemical/openapi.json", timeout=10)
+    assert schema.status_code == 200
+    assert schema.json()["servers"][0]["url"] == "/api/alchemical"
+    assert "/planetary/current-hour" in schema.json()["paths"]

@@ -166,3 +166,17 @@ def test_development_defaults() -> None:
     assert s.uses_sqlite and s.jwt_secret_generated and s.show_docs
     s2 = Settings(cors_origins="http://a.test, http://b.test")  # type: ignore[arg-type]
     assert s2.cors_origins == ["http://a.test", "http://b.test"]
+
+
+async def test_docs_take_a_sane_forwarded_prefix_only() -> None:
+    app = _app()
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
+        page = await client.get("/docs", headers={"X-Forwarded-Prefix": "/api/alchemical/"})
+        assert "url: '/api/alchemical/openapi.json'" in page.text
+        schema = (await client.get("/openapi.json", headers={"X-Forwarded-Prefix": "/api/alchemical"})).json()
+        assert schema["servers"][0]["url"] == "/api/alchemical"
+        # anything but a plain path prefix is ignored (it would end up inside the page's script)
+        for bad in ("/x';alert(1)//", "https://evil.example", "/a b", "//evil", "/" + "a" * 65):
+            page = await client.get("/docs", headers={"X-Forwarded-Prefix": bad})
+            assert "url: '/openapi.json'" in page.text, bad
+        assert "servers" not in (await client.get("/openapi.json")).json()
