@@ -146,29 +146,28 @@ async def _client_main(url: str, count: int, rounds: int, pipe: Any) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def frames_sent(ws_port: int) -> float:
+def _metrics(ws_port: int) -> dict[str, float]:
+    """The server's /metrics samples, by series (name with its labels)."""
     import httpx
 
     text = httpx.get(f"http://127.0.0.1:{ws_port}/metrics", timeout=10).text
+    samples = {}
     for line in text.splitlines():
-        if line.startswith('alchm_ws_frames_sent_total{channel="recommendations_refresh"}'):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
+        if line and not line.startswith("#"):
+            series, _, value = line.rpartition(" ")
+            samples[series] = float(value)
+    return samples
+
+
+def frames_sent(ws_port: int) -> float:
+    return _metrics(ws_port).get('alchm_ws_frames_sent_total{channel="recommendations_refresh"}', 0.0)
 
 
 def fanout_mean_ms(ws_port: int) -> float:
     """The server's own mean fan-out time per broadcast (alchm_ws_broadcast_fanout_seconds)."""
-    import httpx
-
-    text = httpx.get(f"http://127.0.0.1:{ws_port}/metrics", timeout=10).text
-    values = {}
-    for line in text.splitlines():
-        if line.startswith(
-            ("alchm_ws_broadcast_fanout_seconds_sum", "alchm_ws_broadcast_fanout_seconds_count")
-        ):
-            name, value = line.rsplit(" ", 1)
-            values[name.rsplit("_", 1)[1]] = float(value)
-    return 1000 * values.get("sum", 0.0) / values["count"] if values.get("count") else float("nan")
+    samples = _metrics(ws_port)
+    count = samples.get("alchm_ws_broadcast_fanout_seconds_count", 0.0)
+    return 1000 * samples["alchm_ws_broadcast_fanout_seconds_sum"] / count if count else float("nan")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -361,22 +360,14 @@ def main() -> int:
 
 def start_gateway(ws_port: int, connections: int) -> Any:
     """NGINX with the project's gateway config (local profile), realtime upstream = the bench server."""
-    import importlib.util
-
+    from tests.support.gateway import load_renderer, render_for_harness
     from tests.support.servers import NginxServer
 
-    spec = importlib.util.spec_from_file_location("alchm_render_nginx", ROOT / "scripts" / "render_nginx.py")
-    assert spec is not None and spec.loader is not None
-    renderer = importlib.util.module_from_spec(spec)
-    sys.modules["alchm_render_nginx"] = renderer
-    spec.loader.exec_module(renderer)
     # each proxied socket holds two NGINX connections (client + upstream), spread over the workers
     need = 2 * connections + 1024
-    text = renderer.render(
-        profile="local",
-        listen="127.0.0.1:{{PORT}}",
-        prefix="{{PREFIX}}",
-        upstreams={"realtime": [f"127.0.0.1:{ws_port}"]},
+    text = render_for_harness(
+        load_renderer(),
+        {"realtime": [f"127.0.0.1:{ws_port}"]},
         worker_connections=need,
         rlimit_nofile=need + 1024,
     )

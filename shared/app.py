@@ -10,6 +10,7 @@ readiness checks and may add more startup state; the factory wraps it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import inspect
 import logging
@@ -142,15 +143,10 @@ def create_app(
         configure_logging(service, cfg.log_level, cfg.log_json)
         SERVICE_INFO.labels(service, cfg.version, cfg.env).set(1)
         app.state.started_monotonic = time.monotonic()
-        if lifespan is None:
+        async with lifespan(app) if lifespan is not None else contextlib.nullcontext():
             if cfg.gc_freeze:
                 log.info("gc: froze %d start-up objects", freeze_startup_heap())
             yield
-        else:
-            async with lifespan(app):
-                if cfg.gc_freeze:
-                    log.info("gc: froze %d start-up objects", freeze_startup_heap())
-                yield
 
     app = FastAPI(
         title=title or f"alchm.kitchen {service}",
@@ -204,9 +200,12 @@ def create_app(
 
     for router in routers:
         _add_routes(app, router)
+    docs_paths = frozenset(
+        p for p in (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url) if p and cfg.show_docs
+    )
     # Routing is a linear scan: the rarely requested framework routes (docs, schema, readiness, metrics) go
     # after the API's, each skipped match costs every API request. /health stays first (probes hit it most).
-    rare = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/ready", "/metrics"}
+    rare = docs_paths | {"/ready", "/metrics"}
     app.router.routes.sort(key=lambda route: getattr(route, "path", None) in rare)  # stable
 
     app.add_middleware(
@@ -224,14 +223,11 @@ def create_app(
         ],
         max_age=600,
     )
-    docs_paths = (
-        {app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url} if cfg.show_docs else set()
-    )
     app.add_middleware(
         RequestContextMiddleware,
         service=service,
         max_body_bytes=cfg.max_body_bytes,
         access_log=cfg.access_log,
-        docs_paths=frozenset(p for p in docs_paths if p and cfg.show_docs),
+        docs_paths=docs_paths,
     )
     return app

@@ -340,6 +340,7 @@ class RedisBus:
         backoff = 0.1
         try:
             while True:
+                checkpoint()
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
                 try:
                     await pubsub.subscribe(self.pubsub_channel)
@@ -373,7 +374,6 @@ class RedisBus:
                     self.reconnects += 1
                     log.warning("bus subscriber lost Redis (%s); reconnecting in %.1fs", exc, backoff)
                     await asyncio.sleep(backoff)
-                    checkpoint()
                     backoff = min(self._reconnect_max_s, backoff * 2)
                 finally:
                     with contextlib.suppress(Exception):

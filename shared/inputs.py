@@ -31,7 +31,7 @@ class Location:
 
     @property
     def zone(self) -> ZoneInfo:
-        return _zone(self.tz)
+        return zone(self.tz)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"latitude": self.latitude, "longitude": self.longitude, "timezone": self.tz}
@@ -51,9 +51,6 @@ def zone(name: str) -> ZoneInfo:
         if len(_ZONES) < 1024:
             _ZONES[name] = found
     return found
-
-
-_zone = zone
 
 
 def parse_instant(value: Any, field: str = "at", *, default_now: bool = True) -> datetime:
@@ -137,7 +134,7 @@ def parse_location(
     if not isinstance(zone_name, str) or len(zone_name) > 64:
         raise InvalidInput(tz_field, "must be an IANA time zone name")
     try:
-        _zone(zone_name)
+        zone(zone_name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise InvalidInput(tz_field, f"unknown IANA time zone {zone_name!r}") from exc
     return Location(lat, lon, zone_name, inferred)

@@ -121,22 +121,15 @@ class Connection:
             waiter.set_result(None)
         return True
 
-    def push(self, frame: str, encoded: bytes, channel: str) -> bool:
-        """Like :meth:`enqueue`, but an idle socket that can take the frame now gets ``encoded`` (the
-        frame already framed, shared by every recipient) written at once (direct.py)."""
-        direct = self.direct
-        if (
-            direct is not None
-            and self.closing is None
-            and not self.queue
-            and not self.sending_since
-            and direct.write(encoded)
-        ):
+    def write_now(self, direct: DirectWriter, encoded: bytes, channel: str) -> bool:
+        """Write ``encoded`` (the frame already framed, shared by every recipient) at once if this socket is
+        idle and can take it (direct.py); False: queue the frame with :meth:`enqueue` instead."""
+        if self.closing is None and not self.queue and not self.sending_since and direct.write(encoded):
             hub = self.hub
             hub.frames_direct += 1
             hub.frames_sent[channel] = hub.frames_sent.get(channel, 0) + 1
             return True
-        return self.enqueue(frame, channel)
+        return False
 
     async def run_sender(self) -> None:
         queue = self.queue
@@ -423,14 +416,15 @@ class Hub:
             frame = frames.get(alias)
             if frame is None:
                 frame = frames[alias] = self.render_event(event, alias)
-            if conn.direct is None:
-                queued = conn.enqueue(frame, channel)
-            else:
+            direct = conn.direct
+            if direct is not None:
                 data = encoded.get(alias)
                 if data is None:
                     data = encoded[alias] = encode_text_frame(frame)
-                queued = conn.push(frame, data, channel)
-            if queued:
+                if conn.write_now(direct, data, channel):
+                    count += 1
+                    continue
+            if conn.enqueue(frame, channel):
                 count += 1
         BROADCAST_FANOUT.observe(time.perf_counter() - started)
         if event.created:

@@ -1,10 +1,8 @@
 """Fixtures for the deploy/gateway end-to-end tests: the integration harness's real NGINX and uvicorn, plus
-the gateway renderer (``scripts/render_nginx.py``, loaded from its path: ``scripts`` is not a package)."""
+the gateway renderer (``tests.support.gateway``)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from types import ModuleType
 
@@ -15,21 +13,10 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures re-exported fo
     nginx_factory,
     service_factory,
 )
-from tests.support.servers import REPO_ROOT, NginxServer, ServiceProcess
+from tests.support.gateway import load_renderer, render_for_harness
+from tests.support.servers import NginxServer, ServiceProcess
 
 pytestmark = pytest.mark.integration
-
-
-def load_renderer() -> ModuleType:
-    name = "alchm_render_nginx"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / "render_nginx.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses need the module registered while it executes
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="session")
@@ -49,14 +36,6 @@ def echo_service() -> Iterator[ServiceProcess]:
     proc = ServiceProcess(app="tests.e2e.apps:app", env=env).start()
     yield proc
     proc.stop()
-
-
-def render_for_harness(renderer: ModuleType, upstreams: dict[str, list[str]], **kwargs: object) -> str:
-    """The local-profile config with the harness's placeholders (``NginxServer`` fills them in)."""
-    text: str = renderer.render(
-        profile="local", listen="127.0.0.1:{{PORT}}", prefix="{{PREFIX}}", upstreams=upstreams, **kwargs
-    )
-    return text
 
 
 @pytest.fixture(scope="module")

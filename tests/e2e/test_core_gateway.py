@@ -9,8 +9,8 @@ from types import ModuleType
 import httpx
 import pytest
 
-from tests.e2e.conftest import render_for_harness
 from tests.integration.conftest import _require
+from tests.support.gateway import render_for_harness
 from tests.support.servers import NginxServer, ServiceProcess
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from tests.e2e.conftest import render_for_harness
+from tests.support.gateway import render_for_harness
 from tests.support.servers import NginxServer, ServiceProcess, free_port
 
 pytestmark = pytest.mark.integration
